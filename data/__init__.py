@@ -1,0 +1,1 @@
+"""Loaders, splits and example building: everything between the published files and ExampleGen."""

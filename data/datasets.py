@@ -1,0 +1,37 @@
+"""The datasets this project reads, by name."""
+from __future__ import annotations
+
+from typing import Callable, Dict, Optional
+
+from data.canonical import InteractionLog
+from data.errors import DataError
+from data.kuairand import load_kuairand
+from data.ml100k_source import load_real_ml100k
+from data.movielens import load_ml1m
+from data.synthetic import generate
+from data.tmall import load_tmall
+
+
+def _needs_dir(loader: Callable[[str], InteractionLog], name: str) -> Callable[[Optional[str]], InteractionLog]:
+    def load(data_dir: Optional[str]) -> InteractionLog:
+        if not data_dir:
+            raise DataError(name, "this dataset is not downloadable here: pass --data-dir with its published files")
+        return loader(data_dir)
+
+    return load
+
+
+LOADERS: Dict[str, Callable[[Optional[str]], InteractionLog]] = {
+    "ml-100k": load_real_ml100k,
+    "ml-1m": _needs_dir(load_ml1m, "ml-1m"),
+    "kuairand-pure": _needs_dir(load_kuairand, "kuairand-pure"),
+    "tmall": _needs_dir(load_tmall, "tmall"),
+    "synthetic": lambda data_dir: generate(),
+}
+
+
+def load(name: str, data_dir: Optional[str] = None) -> InteractionLog:
+    """Loads dataset ``name`` (one of :data:`LOADERS`) from ``data_dir``."""
+    if name not in LOADERS:
+        raise DataError(name, f"unknown dataset (choose from {', '.join(LOADERS)})")
+    return LOADERS[name](data_dir)

@@ -1,0 +1,82 @@
+import os
+
+import pytest
+
+from data.errors import DataError
+from data.movielens import load_ml100k, load_ml1m, verify_ml100k
+
+
+def _write(directory, name, text, encoding="utf-8"):
+    with open(os.path.join(directory, name), "w", encoding=encoding) as handle:
+        handle.write(text)
+
+
+def _genre_flags(*names):
+    from data.movielens import GENRES
+
+    return "|".join("1" if g in names else "0" for g in GENRES)
+
+
+@pytest.fixture
+def grouplens_dir(tmp_path):
+    _write(tmp_path, "u.data", "1\t10\t5\t881250949\n1\t20\t3\t881250950\n2\t10\t4\t881250951\n")
+    _write(
+        tmp_path, "u.item",
+        f"10|Toy Story (1995)|01-Jan-1995||http://x|{_genre_flags('Animation', 'Comedy')}\n"
+        f"20|GoldenEye (1995)|01-Jan-1995||http://y|{_genre_flags('Action')}\n",
+        encoding="latin-1",
+    )
+    _write(tmp_path, "u.user", "1|24|M|technician|85711\n2|53|F|other|94043\n")
+    return tmp_path
+
+
+def test_grouplens_100k_layout(grouplens_dir):
+    log = load_ml100k(str(grouplens_dir))
+    inter = log.interactions
+    assert list(inter["label"]) == [1, 0, 1]
+    assert list(inter["ir"]) == [1.0, 0.6, 0.8]
+    assert (inter["cr"] == 0).all()
+    users = dict(zip(log.users["user_id"], log.users["user_features"]))
+    assert users["1"] == "age=18 gender=M occupation=technician zip=8"
+    assert users["2"] == "age=50 gender=F occupation=other zip=9"
+    items = dict(zip(log.items["item_id"], log.items["item_features"]))
+    assert items["10"] == "genre=Animation genre=Comedy decade=1990"
+
+
+def test_recbole_100k_layout_gives_the_same_features(tmp_path, grouplens_dir):
+    _write(tmp_path, "ml-100k.inter", "user_id:token\titem_id:token\trating:float\ttimestamp:float\n1\t10\t5\t881250949\n")
+    _write(tmp_path, "ml-100k.item", "item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n10\tToy Story\t1995\tAnimation Comedy\n")
+    _write(tmp_path, "ml-100k.user", "user_id:token\tage:token\tgender:token\toccupation:token\tzip_code:token\n1\t24\tM\ttechnician\t85711\n")
+    recbole, grouplens = load_ml100k(str(tmp_path)), load_ml100k(str(grouplens_dir))
+    assert recbole.items["item_features"].iloc[0] == grouplens.items["item_features"].iloc[0]
+    assert recbole.users["user_features"].iloc[0] == grouplens.users["user_features"].iloc[0]
+    assert recbole.interactions.iloc[0].to_dict() == grouplens.interactions.iloc[0].to_dict()
+
+
+def test_verify_rejects_a_partial_100k(grouplens_dir):
+    with pytest.raises(DataError, match="not the published MovieLens-100K"):
+        verify_ml100k(load_ml100k(str(grouplens_dir)), str(grouplens_dir))
+
+
+def test_bad_rating_names_file_row_and_field(grouplens_dir):
+    _write(grouplens_dir, "u.data", "1\t10\t5\t881250949\n1\t20\tfive\t881250950\n")
+    with pytest.raises(DataError) as err:
+        load_ml100k(str(grouplens_dir))
+    assert "u.data, row 2, field 'rating'" in str(err.value) and "'five'" in str(err.value)
+
+
+def test_ml1m_layout(tmp_path):
+    _write(tmp_path, "ratings.dat", "1::1193::5::978300760\n1::661::3::978302109\n2::1193::4::978298413\n")
+    _write(tmp_path, "users.dat", "1::F::1::10::48067\n2::M::56::16::70072\n")
+    _write(tmp_path, "movies.dat", "1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n661::James and the Giant Peach (1996)::Animation|Children's|Musical\n", encoding="latin-1")
+    log = load_ml1m(str(tmp_path))
+    assert list(log.interactions["label"]) == [1, 0, 1]
+    items = dict(zip(log.items["item_id"], log.items["item_features"]))
+    assert items["661"] == "genre=Animation genre=Children's genre=Musical decade=1990"
+    assert dict(zip(log.users["user_id"], log.users["user_features"]))["2"] == "age=56 gender=M occupation=16 zip=7"
+    assert log.config.cold_threshold == 50
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(DataError, match="ratings.dat: file not found"):
+        load_ml1m(str(tmp_path))

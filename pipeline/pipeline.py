@@ -1,0 +1,110 @@
+"""The PROMO TFX pipeline, defined once for every runner (local, Kubeflow, Vertex).
+
+CsvExampleGen (train/eval/test folders of prepared examples) -> StatisticsGen -> ImportSchemaGen (the curated
+schema in pipeline/schema) -> ExampleValidator; Transform (vocabularies, feature bags, history, cold flag;
+analyzed on train only) -> Trainer (the two-tower base) -> Evaluator (AUC on test, overall and by cold/warm)
+-> Pusher (``<serving_model_dir>/<version>/``, pushed only when blessed).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+import tensorflow_model_analysis as tfma
+from tfx import v1 as tfx
+
+from pipeline import configs
+from transforms import features as F
+
+
+def eval_config(min_auc: float = configs.MIN_AUC) -> tfma.EvalConfig:
+    """AUC and example counts on the test split, overall and sliced by the Transform-computed cold flag."""
+    return tfma.EvalConfig(
+        model_specs=[
+            tfma.ModelSpec(
+                signature_name="serving_tf_example",
+                preprocessing_function_names=["transform_features"],
+                label_key=F.LABEL,
+                prediction_key="score",
+            )
+        ],
+        slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[F.IS_COLD])],
+        metrics_specs=[
+            tfma.MetricsSpec(
+                metrics=[
+                    tfma.MetricConfig(class_name="ExampleCount"),
+                    tfma.MetricConfig(
+                        class_name="AUC",
+                        threshold=tfma.MetricThreshold(
+                            value_threshold=tfma.GenericValueThreshold(lower_bound={"value": min_auc})
+                        ),
+                    ),
+                ]
+            )
+        ],
+    )
+
+
+def create_pipeline(
+    pipeline_name: str,
+    pipeline_root: str,
+    examples_dir: str,
+    serving_model_dir: str,
+    cold_threshold: int,
+    training_config: Dict[str, Any],
+    beam_pipeline_args: Optional[List[str]] = None,
+    metadata_connection_config=None,
+    schema_path: str = configs.SCHEMA_PATH,
+    min_auc: float = configs.MIN_AUC,
+    enable_cache: bool = True,
+) -> tfx.dsl.Pipeline:
+    """Builds the pipeline over prepared examples in ``examples_dir/{train,eval,test}/``."""
+    example_gen = tfx.components.CsvExampleGen(
+        input_base=examples_dir,
+        input_config=tfx.proto.Input(
+            splits=[tfx.proto.Input.Split(name=s, pattern=f"{s}/*") for s in ("train", "eval", "test")]
+        ),
+    )
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_path)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
+    )
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"],
+        schema=schema_gen.outputs["schema"],
+        preprocessing_fn=configs.PREPROCESSING_FN,
+        splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "eval", "test"]),
+        custom_config={"cold_threshold": cold_threshold},
+    )
+    trainer = tfx.components.Trainer(
+        run_fn=configs.RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(splits=["train"]),
+        eval_args=tfx.proto.EvalArgs(splits=["eval"]),
+        custom_config=training_config,
+    )
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        eval_config=eval_config(min_auc),
+        example_splits=["test"],
+    )
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)
+        ),
+    )
+    return tfx.dsl.Pipeline(
+        pipeline_name=pipeline_name,
+        pipeline_root=pipeline_root,
+        components=[
+            example_gen, statistics_gen, schema_gen, example_validator, transform, trainer, evaluator, pusher,
+        ],
+        enable_cache=enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=beam_pipeline_args or [],
+    )

@@ -1,0 +1,12 @@
+"""The one place that sets process-wide environment for TensorFlow.
+
+TensorFlow Recommenders and TensorFlow Transform 1.16 need Keras 2 (``tf-keras``), which TF 2.16 only
+uses when ``TF_USE_LEGACY_KERAS=1`` is set *before* TensorFlow is first imported. Every package of this
+project imports this module first (``import promo_env  # noqa: F401``), so the variable is set in
+the process and inherited by Beam's worker processes. ``setdefault`` lets a user override it.
+"""
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+# TF's C++ INFO lines (CPU feature guard, oneDNN notice) drown the pipeline's progress output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# One-command install of the pinned TFX 1.16 stack into a fresh virtual environment.
+#   bash scripts/install.sh            # creates ./.venv
+#   VENV=/path/to/venv bash scripts/install.sh
+# Why these versions: requirements/README.md.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+venv=${VENV:-$here/.venv}
+python=${PYTHON:-python3}
+
+if ! command -v uv >/dev/null 2>&1; then
+  echo "[install] uv not found: installing it with pip (user site)"
+  "$python" -m pip install --quiet --user uv || "$python" -m pip install --quiet uv
+  export PATH="$HOME/.local/bin:$PATH"
+fi
+
+echo "[install] creating $venv"
+# --seed puts pip in the venv: data/ml100k_source.py uses `pip download` for the RecBole copy of ML-100K.
+uv venv --quiet --seed --allow-existing --python "$python" "$venv"
+echo "[install] installing requirements/lock.txt (TF 2.16, Beam, TFT/TFDV/TFMA 1.16 family) ..."
+uv pip install --quiet --python "$venv/bin/python" -r "$here/requirements/lock.txt"
+# tfx and ml-pipelines-sdk declare Requires-Python <3.11 but are pure Python and run on 3.11:
+# installed without dependency resolution; their dependencies are all in lock.txt.
+echo "[install] installing tfx 1.16.0 and ml-pipelines-sdk 1.16.0 (--no-deps)"
+uv pip install --quiet --python "$venv/bin/python" --no-deps -r "$here/requirements/tfx-nodeps.txt"
+echo "[install] installing this project (editable)"
+uv pip install --quiet --python "$venv/bin/python" --no-deps -e "$here"
+"$venv/bin/python" -c "import tfx, tensorflow as tf, tensorflow_transform as tft; print('[install] ok: tfx', tfx.__version__, '| tensorflow', tf.__version__, '| tft', tft.__version__)"
+echo "[install] done. Activate with: source $venv/bin/activate"

@@ -1,0 +1,104 @@
+"""The whole pipeline on the synthetic dataset, exactly as `python local_runner.py` runs it."""
+import glob
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+import local_runner
+from data.examples import catalogue
+from data.splits import cold_items
+from transforms import features as F
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("promo-run"))
+    assert local_runner.main(["--dataset", "synthetic", "--quick", "--output-root", root]) == 0
+    return root
+
+
+@pytest.fixture(scope="module")
+def model_dir(run):
+    path = local_runner.pushed_model_dir(os.path.join(run, "serving_model", "promo"))
+    assert path is not None and os.path.exists(os.path.join(path, "saved_model.pb"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def loaded(model_dir):
+    return tf.saved_model.load(model_dir)
+
+
+@pytest.fixture(scope="module")
+def test_rows(run):
+    frame = pd.read_csv(os.path.join(run, "data", "synthetic", "examples", "test", "examples.csv"), dtype=str, keep_default_na=False)
+    return frame.head(64)
+
+
+def _raw_inputs(frame):
+    return {name: tf.constant(frame[name].tolist()) for name in F.RAW_STRING_FEATURES}
+
+
+def _serialized(frame):
+    out = []
+    for _, row in frame.iterrows():
+        feature = {name: tf.train.Feature(bytes_list=tf.train.BytesList(value=[row[name].encode()] if row[name] else [])) for name in F.RAW_STRING_FEATURES}
+        out.append(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+    return tf.constant(out)
+
+
+def test_pushed_model_has_the_serving_signatures(loaded):
+    assert {"serving_default", "serving_tf_example", "transform_features"} <= set(loaded.signatures)
+
+
+def test_raw_and_tf_example_signatures_agree_and_give_probabilities(loaded, test_rows):
+    raw = loaded.signatures["serving_default"](**_raw_inputs(test_rows))["score"].numpy()
+    from_examples = loaded.signatures["serving_tf_example"](examples=_serialized(test_rows))["score"].numpy()
+    assert raw.shape == (len(test_rows),)
+    assert np.all((raw > 0) & (raw < 1))
+    np.testing.assert_allclose(raw, from_examples, rtol=1e-5)
+    assert raw.std() > 0  # not a constant
+
+
+def test_unknown_users_and_items_get_finite_scores(loaded):
+    out = loaded.signatures["serving_default"](
+        user_id=tf.constant(["never-seen", "u1"]), item_id=tf.constant(["i1", "never-seen"]),
+        user_features=tf.constant(["", "age=1"]), item_features=tf.constant(["genre=1", ""]), history=tf.constant(["zzz", ""]),
+    )["score"].numpy()
+    assert np.all(np.isfinite(out))
+
+
+def test_transform_cold_flag_matches_the_training_counts(run, loaded, test_rows):
+    interactions = pd.read_csv(os.path.join(run, "data", "synthetic", "canonical", "interactions.csv"), dtype={"user_id": str, "item_id": str})
+    items = pd.read_csv(os.path.join(run, "data", "synthetic", "canonical", "items.csv"), dtype=str)
+    summary = json.load(open(os.path.join(run, "data", "synthetic", "summary.json")))
+    cold = set(cold_items(interactions, pd.Index(items["item_id"]).union(interactions["item_id"]), summary["cold_threshold"]))
+    flags = loaded.signatures["transform_features"](examples=_serialized(test_rows))[F.IS_COLD].numpy()
+    expected = test_rows["item_id"].isin(cold).astype(int).to_numpy()
+    np.testing.assert_array_equal(flags, expected)
+    assert 0 < expected.sum() < len(expected)
+
+
+def test_evaluator_reports_auc_overall_and_by_cold_flag(run):
+    import tensorflow_model_analysis as tfma
+
+    (evaluation,) = glob.glob(os.path.join(run, "tfx", "promo-synthetic", "Evaluator", "evaluation", "*"))
+    result = tfma.load_eval_result(evaluation)
+    slices = {tuple(s) for s, _ in result.slicing_metrics}
+    assert () in slices and ((F.IS_COLD, 0),) in slices and ((F.IS_COLD, 1),) in slices
+    overall = dict(result.slicing_metrics)[()][""][""]
+    assert overall["auc"]["doubleValue"] > 0.6
+
+
+def test_second_run_reuses_cached_artifacts(run):
+    before = set(os.listdir(os.path.join(run, "serving_model", "promo")))
+    assert local_runner.main(["--dataset", "synthetic", "--quick", "--output-root", run]) == 0
+    timings = json.load(open(os.path.join(run, "timings-synthetic.json")))
+    assert {"CsvExampleGen", "Transform", "Trainer", "Evaluator"} <= set(timings["cached"])
+    assert set(os.listdir(os.path.join(run, "serving_model", "promo"))) == before

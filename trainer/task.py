@@ -1,0 +1,50 @@
+"""The TFX Trainer entry point (``run_fn``) for the pre-trained two-tower base model."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict
+
+import tensorflow as tf
+import tensorflow_transform as tft
+from tfx import v1 as tfx
+
+from trainer.base_model import (
+    ITEM_INPUTS, USER_INPUTS, TowerConfig, VocabularySizes, build_two_tower, compile_for_training,
+)
+from trainer.export import export_serving_model
+from trainer.inputs import transformed_dataset
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    """Trainer hyperparameters; the pipeline passes them as the Trainer's ``custom_config``."""
+
+    epochs: int = 3
+    batch_size: int = 1024
+    learning_rate: float = 2e-3
+    seed: int = 0
+    embedding_dim: int = 32
+    hidden_units: int = 64
+    output_dim: int = 32
+
+    @classmethod
+    def from_custom_config(cls, custom_config: Dict[str, Any]) -> "TrainingConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in (custom_config or {}).items() if k in known})
+
+    def tower_config(self) -> TowerConfig:
+        return TowerConfig(self.embedding_dim, self.hidden_units, self.output_dim)
+
+
+def run_fn(fn_args: tfx.components.FnArgs) -> None:
+    """Trains the base model on the transformed train split, validates on eval, exports for serving."""
+    config = TrainingConfig.from_custom_config(fn_args.custom_config)
+    tf.keras.utils.set_random_seed(config.seed)
+    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+    names = USER_INPUTS + ITEM_INPUTS
+    train = transformed_dataset(fn_args.train_files, tf_transform_output, config.batch_size, names, True, config.seed)
+    evaluation = transformed_dataset(fn_args.eval_files, tf_transform_output, config.batch_size, names, False)
+    model = build_two_tower(VocabularySizes.from_transform_output(tf_transform_output), config.tower_config())
+    compile_for_training(model, config.learning_rate)
+    model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2)
+    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir)

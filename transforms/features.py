@@ -1,0 +1,33 @@
+"""Names and sizes shared by the Transform graph and the Keras model."""
+
+# Raw features (the prepared examples' columns; see pipeline/schema/schema.pbtxt).
+USER_ID = "user_id"
+ITEM_ID = "item_id"
+LABEL = "label"
+CR = "cr"
+IR = "ir"
+USER_FEATURES = "user_features"
+ITEM_FEATURES = "item_features"
+HISTORY = "history"
+RAW_STRING_FEATURES = (USER_ID, ITEM_ID, USER_FEATURES, ITEM_FEATURES, HISTORY)
+
+# Transformed features.
+USER_INDEX = "user_index"  # [B] int64, vocabulary index; OOV users share index vocab_size
+ITEM_INDEX = "item_index"  # [B] int64, likewise for items
+USER_FEATURE_INDICES = "user_feature_indices"  # [B, MAX_USER_TOKENS] int64, 0 = padding
+ITEM_FEATURE_INDICES = "item_feature_indices"  # [B, MAX_ITEM_TOKENS] int64, 0 = padding
+HISTORY_INDICES = "history_indices"  # [B, HISTORY_LENGTH] int64 item indices + 1, 0 = padding
+IS_COLD = "is_cold"  # [B] int64, 1 = at most cold_threshold positive training interactions
+LABEL_FLOAT = "label_float"  # [B] float32
+
+# Vocabulary file names (tf_transform_output.vocabulary_size_by_name).
+USER_VOCAB = "user_id"
+ITEM_VOCAB = "item_id"
+USER_TOKEN_VOCAB = "user_feature_tokens"
+ITEM_TOKEN_VOCAB = "item_feature_tokens"
+WARM_ITEM_VOCAB = "warm_items"
+
+MAX_USER_TOKENS = 32
+MAX_ITEM_TOKENS = 64
+HISTORY_LENGTH = 20
+OOV_BUCKETS = 1

@@ -1,0 +1,57 @@
+"""The Transform ``preprocessing_fn``: ids to vocabulary indices, token bags, history and the cold flag.
+
+Analyzers see only the training split, so vocabularies and the cold/warm flag come from training data;
+eval/test examples are transformed with them (an item first seen there is out of vocabulary and cold).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from transforms import features as F
+
+DEFAULT_COLD_THRESHOLD = 20
+
+
+def _strings(tensor) -> tf.Tensor:
+    """A raw string feature as a [B] tensor: dense [B, 1] squeezed, or sparse [B, 0..1] with '' for absent."""
+    if isinstance(tensor, tf.SparseTensor):
+        tensor = tf.sparse.to_dense(tf.sparse.reset_shape(tensor, [tensor.dense_shape[0], 1]), "")
+    return tf.reshape(tensor, [-1])
+
+
+def _bag_indices(bag: tf.Tensor, vocab_name: str, length: int) -> tf.Tensor:
+    """Space-separated tokens -> [B, length] vocabulary indices + 1 (0 pads; OOV tokens share one index)."""
+    tokens = tf.strings.split(bag)
+    indices = tft.compute_and_apply_vocabulary(tokens, num_oov_buckets=F.OOV_BUCKETS, vocab_filename=vocab_name)
+    return (indices + 1).to_tensor(default_value=0, shape=[None, length])
+
+
+def preprocessing_fn(inputs: Dict[str, Any], custom_config: Optional[Dict[str, Any]] = None) -> Dict[str, tf.Tensor]:
+    """``custom_config``: ``cold_threshold`` (int, default 20: paper §5.1's value for ML-100K)."""
+    config = custom_config or {}
+    cold_threshold = int(config.get("cold_threshold", DEFAULT_COLD_THRESHOLD))
+    user_id = _strings(inputs[F.USER_ID])
+    item_id = _strings(inputs[F.ITEM_ID])
+    label = tf.reshape(inputs[F.LABEL], [-1])
+
+    item_vocab = tft.vocabulary(item_id, vocab_filename=F.ITEM_VOCAB)
+    history = tf.strings.split(_strings(inputs[F.HISTORY]))[:, -F.HISTORY_LENGTH:]  # the most recent items
+    history_indices = tft.apply_vocabulary(history, item_vocab, num_oov_buckets=F.OOV_BUCKETS) + 1
+
+    # Warm = more than cold_threshold positive training interactions (paper §5.1); every other item is cold.
+    positive_items = tf.boolean_mask(item_id, tf.equal(label, 1))
+    warm_vocab = tft.vocabulary(positive_items, frequency_threshold=cold_threshold + 1, vocab_filename=F.WARM_ITEM_VOCAB)
+    is_warm = tft.apply_vocabulary(item_id, warm_vocab, default_value=-1) >= 0
+
+    return {
+        F.USER_INDEX: tft.compute_and_apply_vocabulary(user_id, num_oov_buckets=F.OOV_BUCKETS, vocab_filename=F.USER_VOCAB),
+        F.ITEM_INDEX: tft.apply_vocabulary(item_id, item_vocab, num_oov_buckets=F.OOV_BUCKETS),
+        F.USER_FEATURE_INDICES: _bag_indices(_strings(inputs[F.USER_FEATURES]), F.USER_TOKEN_VOCAB, F.MAX_USER_TOKENS),
+        F.ITEM_FEATURE_INDICES: _bag_indices(_strings(inputs[F.ITEM_FEATURES]), F.ITEM_TOKEN_VOCAB, F.MAX_ITEM_TOKENS),
+        F.HISTORY_INDICES: history_indices.to_tensor(default_value=0, shape=[None, F.HISTORY_LENGTH]),
+        F.IS_COLD: 1 - tf.cast(is_warm, tf.int64),
+        F.LABEL_FLOAT: tf.cast(label, tf.float32),
+    }

@@ -1,0 +1,90 @@
+"""Runs the real preprocessing_fn through tf.Transform's Beam implementation on a tiny hand-made dataset."""
+import functools
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_transform as tft
+import tensorflow_transform.beam as tft_beam
+from tensorflow_metadata.proto.v0 import schema_pb2
+from google.protobuf import text_format
+from tensorflow_transform.tf_metadata import dataset_metadata
+
+from pipeline import configs
+from transforms import features as F
+from transforms.preprocessing import preprocessing_fn
+
+
+def _row(user, item, label, history="", user_features="age=1", item_features="genre=x"):
+    row = {"user_id": [user], "item_id": [item], "timestamp": [1], "label": [label], "cr": [0.0], "ir": [0.5]}
+    row.update({k: [v] if v else [] for k, v in (("history", history), ("user_features", user_features), ("item_features", item_features))})
+    return row
+
+
+TRAIN = [
+    _row("u1", "a", 1), _row("u2", "a", 1), _row("u3", "a", 1),  # a: 3 training positives -> warm
+    _row("u1", "b", 1, history="a"),  # b: 1 training positive -> cold at threshold 1
+    _row("u2", "c", 0, history="a b", user_features=""),  # c: only a negative -> cold
+]
+SERVE = [
+    _row("u1", "a", 1, history="b c zzz"),
+    _row("new_user", "new_item", 0, history="", user_features="", item_features="genre=x genre=unseen"),
+]
+
+
+@pytest.fixture(scope="module")
+def transformed(tmp_path_factory):
+    schema = text_format.Parse(open(configs.SCHEMA_PATH).read(), schema_pb2.Schema())
+    metadata = dataset_metadata.DatasetMetadata(schema)
+    out = str(tmp_path_factory.mktemp("tft"))
+    fn = functools.partial(preprocessing_fn, custom_config={"cold_threshold": 1})
+    with tft_beam.Context(temp_dir=out + "/tmp", force_tf_compat_v1=False):
+        transform_fn = (TRAIN, metadata) | tft_beam.AnalyzeDataset(fn)
+        (rows, _) = ((SERVE, metadata), transform_fn) | tft_beam.TransformDataset()
+        _ = transform_fn | tft_beam.WriteTransformFn(out)
+    return rows, tft.TFTransformOutput(out)
+
+
+def test_cold_flag_comes_from_training_positive_counts(transformed):
+    rows, _ = transformed
+    assert rows[0][F.IS_COLD] == 0  # a: 3 positives > threshold 1
+    assert rows[1][F.IS_COLD] == 1  # never seen in training
+
+
+def test_vocabularies_map_known_ids_and_send_unknown_to_the_oov_bucket(transformed):
+    rows, output = transformed
+    items = output.vocabulary_by_name(F.ITEM_VOCAB)
+    users = output.vocabulary_by_name(F.USER_VOCAB)
+    assert rows[0][F.ITEM_INDEX] == items.index(b"a")
+    assert rows[0][F.USER_INDEX] == users.index(b"u1")
+    assert rows[1][F.ITEM_INDEX] == len(items)  # the single OOV bucket
+    assert rows[1][F.USER_INDEX] == len(users)
+
+
+def test_history_is_padded_shifted_item_indices(transformed):
+    rows, output = transformed
+    items = output.vocabulary_by_name(F.ITEM_VOCAB)
+    history = np.asarray(rows[0][F.HISTORY_INDICES])
+    assert history.shape == (F.HISTORY_LENGTH,)
+    expected = [items.index(b"b") + 1, items.index(b"c") + 1, len(items) + 1]  # zzz is OOV
+    assert list(history[:3]) == expected and not history[3:].any()
+    assert not np.asarray(rows[1][F.HISTORY_INDICES]).any()
+
+
+def test_feature_bags_are_padded_token_indices(transformed):
+    rows, output = transformed
+    tokens = output.vocabulary_by_name(F.ITEM_TOKEN_VOCAB)
+    bag = np.asarray(rows[1][F.ITEM_FEATURE_INDICES])
+    assert bag.shape == (F.MAX_ITEM_TOKENS,)
+    assert list(bag[:2]) == [tokens.index(b"genre=x") + 1, len(tokens) + 1] and not bag[2:].any()
+    assert not np.asarray(rows[1][F.USER_FEATURE_INDICES]).any()  # no user features -> all padding
+
+
+def test_history_keeps_the_most_recent_items_when_too_long(tmp_path):
+    long_history = " ".join(["a"] * 5 + ["b"] * F.HISTORY_LENGTH)
+    schema = text_format.Parse(open(configs.SCHEMA_PATH).read(), schema_pb2.Schema())
+    fn = functools.partial(preprocessing_fn, custom_config={"cold_threshold": 1})
+    with tft_beam.Context(temp_dir=str(tmp_path), force_tf_compat_v1=False):
+        (rows, _), _ = (TRAIN + [_row("u9", "a", 0, history=long_history)], dataset_metadata.DatasetMetadata(schema)) | tft_beam.AnalyzeAndTransformDataset(fn)
+    history = np.asarray(rows[-1][F.HISTORY_INDICES])
+    assert len(set(history.tolist())) == 1 and history[0] != 0  # only b's, the last HISTORY_LENGTH items
