@@ -19,6 +19,8 @@ ITEM_FEATURE_INDICES = "item_feature_indices"  # [B, MAX_ITEM_TOKENS] int64, 0 =
 HISTORY_INDICES = "history_indices"  # [B, HISTORY_LENGTH] int64 item indices + 1, 0 = padding
 IS_COLD = "is_cold"  # [B] int64, 1 = at most cold_threshold positive training interactions
 LABEL_FLOAT = "label_float"  # [B] float32
+PINNACLE_CANDIDATES = "pinnacle_candidates"  # [B, PINNACLE_K + 1] the item's top users by Eq. 4 value, user index + 1
+NEGATIVE_USERS = "negative_users"  # [B, PINNACLE_K] sampled users without positive feedback on the item, + 1
 
 # Vocabulary file names (tf_transform_output.vocabulary_size_by_name).
 USER_VOCAB = "user_id"
@@ -31,3 +33,4 @@ MAX_USER_TOKENS = 32
 MAX_ITEM_TOKENS = 64
 HISTORY_LENGTH = 20
 OOV_BUCKETS = 1
+PINNACLE_K = 10  # k of paper §4.1.1

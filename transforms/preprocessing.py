@@ -11,6 +11,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from transforms import features as F
+from transforms.pinnacle import pinnacle_tables
 
 DEFAULT_COLD_THRESHOLD = 20
 
@@ -30,9 +31,12 @@ def _bag_indices(bag: tf.Tensor, vocab_name: str, length: int) -> tf.Tensor:
 
 
 def preprocessing_fn(inputs: Dict[str, Any], custom_config: Optional[Dict[str, Any]] = None) -> Dict[str, tf.Tensor]:
-    """``custom_config``: ``cold_threshold`` (int, default 20: paper §5.1's value for ML-100K)."""
+    """``custom_config``: ``cold_threshold`` (int, default 20: paper §5.1's value for ML-100K); ``alpha`` and
+    ``beta`` (Eq. 4 weights of CR and IR, default 1 and 1); ``seed`` (negative-feedback sampling, default 0).
+    """
     config = custom_config or {}
     cold_threshold = int(config.get("cold_threshold", DEFAULT_COLD_THRESHOLD))
+    alpha, beta = float(config.get("alpha", 1.0)), float(config.get("beta", 1.0))
     user_id = _strings(inputs[F.USER_ID])
     item_id = _strings(inputs[F.ITEM_ID])
     label = tf.reshape(inputs[F.LABEL], [-1])
@@ -46,9 +50,17 @@ def preprocessing_fn(inputs: Dict[str, Any], custom_config: Optional[Dict[str, A
     warm_vocab = tft.vocabulary(positive_items, frequency_threshold=cold_threshold + 1, vocab_filename=F.WARM_ITEM_VOCAB)
     is_warm = tft.apply_vocabulary(item_id, warm_vocab, default_value=-1) >= 0
 
+    user_index = tft.compute_and_apply_vocabulary(user_id, num_oov_buckets=F.OOV_BUCKETS, vocab_filename=F.USER_VOCAB)
+    item_index = tft.apply_vocabulary(item_id, item_vocab, num_oov_buckets=F.OOV_BUCKETS)
+    value = alpha * tf.reshape(inputs[F.CR], [-1]) + beta * tf.reshape(inputs[F.IR], [-1])  # Eq. 4
+    pinnacle, negatives = pinnacle_tables(item_index, user_index, value, label, F.PINNACLE_K, int(config.get("seed", 0)))
+    table_row = tf.minimum(item_index, tf.shape(pinnacle, out_type=tf.int64)[0] - 1)  # unseen items -> empty row
+
     return {
-        F.USER_INDEX: tft.compute_and_apply_vocabulary(user_id, num_oov_buckets=F.OOV_BUCKETS, vocab_filename=F.USER_VOCAB),
-        F.ITEM_INDEX: tft.apply_vocabulary(item_id, item_vocab, num_oov_buckets=F.OOV_BUCKETS),
+        F.USER_INDEX: user_index,
+        F.ITEM_INDEX: item_index,
+        F.PINNACLE_CANDIDATES: tf.gather(pinnacle, table_row),
+        F.NEGATIVE_USERS: tf.gather(negatives, table_row),
         F.USER_FEATURE_INDICES: _bag_indices(_strings(inputs[F.USER_FEATURES]), F.USER_TOKEN_VOCAB, F.MAX_USER_TOKENS),
         F.ITEM_FEATURE_INDICES: _bag_indices(_strings(inputs[F.ITEM_FEATURES]), F.ITEM_TOKEN_VOCAB, F.MAX_ITEM_TOKENS),
         F.HISTORY_INDICES: history_indices.to_tensor(default_value=0, shape=[None, F.HISTORY_LENGTH]),

@@ -15,16 +15,17 @@ from transforms import features as F
 from transforms.preprocessing import preprocessing_fn
 
 
-def _row(user, item, label, history="", user_features="age=1", item_features="genre=x"):
-    row = {"user_id": [user], "item_id": [item], "timestamp": [1], "label": [label], "cr": [0.0], "ir": [0.5]}
+def _row(user, item, label, history="", user_features="age=1", item_features="genre=x", ir=0.5):
+    row = {"user_id": [user], "item_id": [item], "timestamp": [1], "label": [label], "cr": [0.0], "ir": [ir]}
     row.update({k: [v] if v else [] for k, v in (("history", history), ("user_features", user_features), ("item_features", item_features))})
     return row
 
 
 TRAIN = [
-    _row("u1", "a", 1), _row("u2", "a", 1), _row("u3", "a", 1),  # a: 3 training positives -> warm
+    _row("u1", "a", 1, ir=0.2), _row("u2", "a", 1, ir=0.9), _row("u3", "a", 1, ir=0.5),  # a: 3 positives -> warm
     _row("u1", "b", 1, history="a"),  # b: 1 training positive -> cold at threshold 1
     _row("u2", "c", 0, history="a b", user_features=""),  # c: only a negative -> cold
+    _row("u4", "c", 0),  # u4 has no positive feedback on a: a's only possible negative-feedback user
 ]
 SERVE = [
     _row("u1", "a", 1, history="b c zzz"),
@@ -88,3 +89,20 @@ def test_history_keeps_the_most_recent_items_when_too_long(tmp_path):
         (rows, _), _ = (TRAIN + [_row("u9", "a", 0, history=long_history)], dataset_metadata.DatasetMetadata(schema)) | tft_beam.AnalyzeAndTransformDataset(fn)
     history = np.asarray(rows[-1][F.HISTORY_INDICES])
     assert len(set(history.tolist())) == 1 and history[0] != 0  # only b's, the last HISTORY_LENGTH items
+
+
+def test_pinnacle_candidates_rank_positive_users_by_value(transformed):
+    rows, output = transformed
+    users = output.vocabulary_by_name(F.USER_VOCAB)
+    candidates = np.asarray(rows[0][F.PINNACLE_CANDIDATES])
+    assert candidates.shape == (F.PINNACLE_K + 1,)
+    expected = [users.index(u) + 1 for u in (b"u2", b"u3", b"u1")]  # ir 0.9 > 0.5 > 0.2
+    assert candidates[:3].tolist() == expected and not candidates[3:].any()
+    assert not np.asarray(rows[1][F.PINNACLE_CANDIDATES]).any()  # an unseen item has no list
+
+
+def test_negative_users_of_an_item_have_no_positive_feedback_on_it(transformed):
+    rows, output = transformed
+    users = output.vocabulary_by_name(F.USER_VOCAB)
+    negatives = [u for u in np.asarray(rows[0][F.NEGATIVE_USERS]).tolist() if u]
+    assert [users[u - 1] for u in negatives] == [b"u4"]
