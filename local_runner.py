@@ -23,6 +23,7 @@ from data import datasets
 from data.prepare import PrepareSettings, prepare, summary_markdown
 from pipeline import configs
 from pipeline.progress import ComponentProgress
+from trainer.promo_model import VARIANTS
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -32,6 +33,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--output-root", default="runs", help="where data, artifacts and models go")
     parser.add_argument("--quick", action="store_true", help="train one epoch (fast end-to-end check)")
     parser.add_argument("--epochs", type=int, default=None, help="training epochs (default 3, 1 with --quick)")
+    parser.add_argument("--variant", default="promo", choices=VARIANTS, help="what the prompt-stage Trainer produces")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--beam-workers", type=int, default=0, help="Beam worker processes (0 = one per core)")
     parser.add_argument("--no-cache", action="store_true", help="rerun every component instead of reusing results")
@@ -95,8 +97,12 @@ def main(argv=None) -> int:
         pipeline_root=os.path.join(root, "tfx", pipeline_name),
         examples_dir=os.path.join(root, "data", args.dataset, "examples"),
         serving_model_dir=serving_root,
-        cold_threshold=int(summary["cold_threshold"]),
+        transform_config={
+            "cold_threshold": int(summary["cold_threshold"]), "alpha": summary["alpha"], "beta": summary["beta"],
+            "seed": args.seed,
+        },
         training_config={"epochs": epochs, "seed": args.seed},
+        promo_config={"variant": args.variant, "epochs": epochs, "seed": args.seed},
         beam_pipeline_args=configs.local_beam_args(args.beam_workers, "INFO" if args.verbose else "WARNING"),
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
             os.path.join(root, "metadata", pipeline_name, "metadata.db")

@@ -22,9 +22,9 @@ EXAMPLE_COLUMNS = (
 )
 
 
-def catalogue(log: InteractionLog) -> pd.Index:
-    """Every item id known to the log (its item table and its interactions), sorted."""
-    return pd.Index(sorted(set(log.items["item_id"]) | set(log.interactions["item_id"])))
+def catalogue(items: pd.DataFrame, interactions: pd.DataFrame) -> pd.Index:
+    """Every item id known to a log (its item table and its interactions), sorted."""
+    return pd.Index(sorted(set(items["item_id"]) | set(interactions["item_id"])))
 
 
 def sample_negatives(
@@ -102,7 +102,7 @@ def build_examples(
     """Returns ``{"train": ..., "eval": ..., "test": ...}`` example frames with :data:`EXAMPLE_COLUMNS`."""
     rng = np.random.default_rng(seed)
     user_codes = pd.Index(sorted(split_frame["user_id"].unique()))
-    item_codes = catalogue(log)
+    item_codes = catalogue(log.items, log.interactions)
     train = split_frame[split_frame["split"] == TRAIN]
     train_seen = _keys(train, user_codes, item_codes)
     all_seen = _keys(split_frame, user_codes, item_codes)

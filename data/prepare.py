@@ -40,7 +40,7 @@ class PrepareSettings:
 
 def summarize(log: InteractionLog, split_frame) -> Dict[str, object]:
     """Table-1-style numbers (paper Table 1) plus the cold-start figures of §5.1."""
-    items = catalogue(log)
+    items = catalogue(log.items, log.interactions)
     cold = cold_items(split_frame, items, log.config.cold_threshold)
     test = split_frame[split_frame["split"] == TEST]
     fields = log.feature_fields()
@@ -53,6 +53,8 @@ def summarize(log: InteractionLog, split_frame) -> Dict[str, object]:
         "user_feature_fields": fields["user"],
         "item_feature_fields": fields["item"],
         "cold_threshold": log.config.cold_threshold,
+        "alpha": log.config.alpha,
+        "beta": log.config.beta,
         "cold_items": int(len(cold)),
         "cold_item_share": round(len(cold) / max(len(items), 1), 4),
         "train_interactions": int((split_frame["split"] == TRAIN).sum()),

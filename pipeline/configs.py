@@ -6,7 +6,8 @@ PIPELINE_NAME = "promo"
 MODEL_NAME = "promo"
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema", "schema.pbtxt")
 PREPROCESSING_FN = "transforms.preprocessing.preprocessing_fn"
-RUN_FN = "trainer.task.run_fn"
+RUN_FN = "trainer.task.run_fn"  # the pre-trained two-tower base
+PROMO_RUN_FN = "trainer.promo_task.run_fn"  # the prompt stage on the frozen base
 
 # The Evaluator blesses a model (and the Pusher pushes it) only when its test AUC is above this.
 MIN_AUC = 0.5

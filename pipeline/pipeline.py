@@ -1,8 +1,9 @@
 """The PROMO TFX pipeline, defined once for every runner (local, Kubeflow, Vertex).
 
 CsvExampleGen (train/eval/test folders of prepared examples) -> StatisticsGen -> ImportSchemaGen (the curated
-schema in pipeline/schema) -> ExampleValidator; Transform (vocabularies, feature bags, history, cold flag;
-analyzed on train only) -> Trainer (the two-tower base) -> Evaluator (AUC on test, overall and by cold/warm)
+schema in pipeline/schema) -> ExampleValidator; Transform (vocabularies, feature bags, history, cold flag, pinnacle tables; analyzed on
+train only) -> BaseTrainer (the pre-trained two-tower base) -> PromoTrainer (the base frozen, PROMO's prompt
+stage on top; its ``base_model`` input chains the two) -> Evaluator (AUC on test, overall and by cold/warm)
 -> Pusher (``<serving_model_dir>/<version>/``, pushed only when blessed).
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 import tensorflow_model_analysis as tfma
+from google.protobuf.wrappers_pb2 import BoolValue
 from tfx import v1 as tfx
 
 from pipeline import configs
@@ -19,6 +21,8 @@ from transforms import features as F
 def eval_config(min_auc: float = configs.MIN_AUC) -> tfma.EvalConfig:
     """AUC and example counts on the test split, overall and sliced by the Transform-computed cold flag."""
     return tfma.EvalConfig(
+        # The metrics below only: the model's own compiled Keras metrics need transformed inputs TFMA lacks.
+        options=tfma.Options(include_default_metrics=BoolValue(value=False)),
         model_specs=[
             tfma.ModelSpec(
                 signature_name="serving_tf_example",
@@ -49,15 +53,21 @@ def create_pipeline(
     pipeline_root: str,
     examples_dir: str,
     serving_model_dir: str,
-    cold_threshold: int,
+    transform_config: Dict[str, Any],
     training_config: Dict[str, Any],
+    promo_config: Dict[str, Any],
     beam_pipeline_args: Optional[List[str]] = None,
     metadata_connection_config=None,
     schema_path: str = configs.SCHEMA_PATH,
     min_auc: float = configs.MIN_AUC,
     enable_cache: bool = True,
 ) -> tfx.dsl.Pipeline:
-    """Builds the pipeline over prepared examples in ``examples_dir/{train,eval,test}/``."""
+    """Builds the pipeline over prepared examples in ``examples_dir/{train,eval,test}/``.
+
+    ``transform_config``: the preprocessing_fn's custom_config (cold_threshold, alpha, beta, seed);
+    ``training_config``: the base Trainer's (trainer.task.TrainingConfig); ``promo_config``: the prompt
+    stage's (trainer.promo_model.PromoConfig).
+    """
     example_gen = tfx.components.CsvExampleGen(
         input_base=examples_dir,
         input_config=tfx.proto.Input(
@@ -74,9 +84,9 @@ def create_pipeline(
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=configs.PREPROCESSING_FN,
         splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "eval", "test"]),
-        custom_config={"cold_threshold": cold_threshold},
+        custom_config=transform_config,
     )
-    trainer = tfx.components.Trainer(
+    base_trainer = tfx.components.Trainer(
         run_fn=configs.RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
@@ -84,15 +94,25 @@ def create_pipeline(
         train_args=tfx.proto.TrainArgs(splits=["train"]),
         eval_args=tfx.proto.EvalArgs(splits=["eval"]),
         custom_config=training_config,
-    )
+    ).with_id("BaseTrainer")
+    promo_trainer = tfx.components.Trainer(
+        run_fn=configs.PROMO_RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        base_model=base_trainer.outputs["model"],
+        train_args=tfx.proto.TrainArgs(splits=["train"]),
+        eval_args=tfx.proto.EvalArgs(splits=["eval"]),
+        custom_config=promo_config,
+    ).with_id("PromoTrainer")
     evaluator = tfx.components.Evaluator(
         examples=example_gen.outputs["examples"],
-        model=trainer.outputs["model"],
+        model=promo_trainer.outputs["model"],
         eval_config=eval_config(min_auc),
         example_splits=["test"],
     )
     pusher = tfx.components.Pusher(
-        model=trainer.outputs["model"],
+        model=promo_trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)
@@ -102,7 +122,8 @@ def create_pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
         components=[
-            example_gen, statistics_gen, schema_gen, example_validator, transform, trainer, evaluator, pusher,
+            example_gen, statistics_gen, schema_gen, example_validator, transform, base_trainer, promo_trainer,
+            evaluator, pusher,
         ],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,

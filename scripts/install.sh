@@ -15,10 +15,9 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 
 echo "[install] creating $venv"
-# --seed puts pip in the venv: data/ml100k_source.py uses `pip download` for the RecBole copy of ML-100K.
-uv venv --quiet --seed --allow-existing --python "$python" "$venv"
+uv venv --quiet --allow-existing --python "$python" "$venv"
 echo "[install] installing requirements/lock.txt (TF 2.16, Beam, TFT/TFDV/TFMA 1.16 family) ..."
-uv pip install --quiet --python "$venv/bin/python" -r "$here/requirements/lock.txt"
+uv pip sync --quiet --python "$venv/bin/python" "$here/requirements/lock.txt"
 # tfx and ml-pipelines-sdk declare Requires-Python <3.11 but are pure Python and run on 3.11:
 # installed without dependency resolution; their dependencies are all in lock.txt.
 echo "[install] installing tfx 1.16.0 and ml-pipelines-sdk 1.16.0 (--no-deps)"

@@ -78,7 +78,7 @@ def test_transform_cold_flag_matches_the_training_counts(run, loaded, test_rows)
     interactions = pd.read_csv(os.path.join(run, "data", "synthetic", "canonical", "interactions.csv"), dtype={"user_id": str, "item_id": str})
     items = pd.read_csv(os.path.join(run, "data", "synthetic", "canonical", "items.csv"), dtype=str)
     summary = json.load(open(os.path.join(run, "data", "synthetic", "summary.json")))
-    cold = set(cold_items(interactions, pd.Index(items["item_id"]).union(interactions["item_id"]), summary["cold_threshold"]))
+    cold = set(cold_items(interactions, catalogue(items, interactions), summary["cold_threshold"]))
     flags = loaded.signatures["transform_features"](examples=_serialized(test_rows))[F.IS_COLD].numpy()
     expected = test_rows["item_id"].isin(cold).astype(int).to_numpy()
     np.testing.assert_array_equal(flags, expected)
@@ -100,5 +100,5 @@ def test_second_run_reuses_cached_artifacts(run):
     before = set(os.listdir(os.path.join(run, "serving_model", "promo")))
     assert local_runner.main(["--dataset", "synthetic", "--quick", "--output-root", run]) == 0
     timings = json.load(open(os.path.join(run, "timings-synthetic.json")))
-    assert {"CsvExampleGen", "Transform", "Trainer", "Evaluator"} <= set(timings["cached"])
+    assert {"CsvExampleGen", "Transform", "BaseTrainer", "PromoTrainer", "Evaluator"} <= set(timings["cached"])
     assert set(os.listdir(os.path.join(run, "serving_model", "promo"))) == before

@@ -9,6 +9,8 @@ The Transform graph travels inside the SavedModel, so a request needs only raw i
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import tensorflow as tf
 from tensorflow import keras
 
@@ -31,11 +33,10 @@ def _raw_from_strings(strings, raw_spec):
     return raw
 
 
-def export_serving_model(model: keras.Model, tf_transform_output, export_dir: str) -> None:
-    """Saves ``model`` (transformed features -> logit) with the signatures above at ``export_dir``."""
+def export_serving_model(model: keras.Model, tf_transform_output, export_dir: str, input_names: Sequence[str]) -> None:
+    """Saves ``model`` (transformed features ``input_names`` -> logit) with the signatures above at ``export_dir``."""
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = _serving_raw_spec(tf_transform_output)
-    input_names = list(model.input.keys())
 
     def score(raw):
         transformed = model.tft_layer(raw)

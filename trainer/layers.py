@@ -5,6 +5,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 
+@keras.utils.register_keras_serializable(package="promo")
 class MaskedMeanPooling(keras.layers.Layer):
     """Mean of embeddings over the positions whose index is not 0 (padding); all-padding rows give zeros.
 
@@ -19,6 +20,7 @@ class MaskedMeanPooling(keras.layers.Layer):
         return tf.math.divide_no_nan(total, count)
 
 
+@keras.utils.register_keras_serializable(package="promo")
 class BagEmbedding(keras.layers.Layer):
     """Embeds a padded bag of indices ([B, L], 0 = padding) as the mean of its tokens' embeddings."""
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -36,15 +36,23 @@ class TrainingConfig:
         return TowerConfig(self.embedding_dim, self.hidden_units, self.output_dim)
 
 
-def run_fn(fn_args: tfx.components.FnArgs) -> None:
-    """Trains the base model on the transformed train split, validates on eval, exports for serving."""
-    config = TrainingConfig.from_custom_config(fn_args.custom_config)
+INPUTS = USER_INPUTS + ITEM_INPUTS
+
+
+def train_base_model(tf_transform_output, train_files: List[str], eval_files: List[str], config: TrainingConfig) -> tf.keras.Model:
+    """Trains the two-tower base on ``train_files``, validating on ``eval_files`` after each epoch."""
     tf.keras.utils.set_random_seed(config.seed)
-    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    names = USER_INPUTS + ITEM_INPUTS
-    train = transformed_dataset(fn_args.train_files, tf_transform_output, config.batch_size, names, True, config.seed)
-    evaluation = transformed_dataset(fn_args.eval_files, tf_transform_output, config.batch_size, names, False)
+    train = transformed_dataset(train_files, tf_transform_output, config.batch_size, INPUTS, True, config.seed)
+    evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, INPUTS, False)
     model = build_two_tower(VocabularySizes.from_transform_output(tf_transform_output), config.tower_config())
     compile_for_training(model, config.learning_rate)
     model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2)
-    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir)
+    return model
+
+
+def run_fn(fn_args: tfx.components.FnArgs) -> None:
+    """Trains the base model on the transformed train split, validates on eval, exports for serving."""
+    config = TrainingConfig.from_custom_config(fn_args.custom_config)
+    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+    model = train_base_model(tf_transform_output, fn_args.train_files, fn_args.eval_files, config)
+    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir, INPUTS)

@@ -1,0 +1,206 @@
+"""Quality benchmark (issue "PROMO itself", §5): every model on real data, >= 3 seeds, the paper's protocol.
+
+    python -m benchmarks.quality                       # ML-100K, seeds 0 1 2, every variant
+    python -m benchmarks.quality --split eval          # the same on validation (for tuning; never tune on test)
+    python -m benchmarks.quality --variants pretrain promo --seeds 0
+
+Runs the pipeline once (cached after the first time) for the Transform output, then per seed trains the base
+and every variant in-process with the pipeline's own training functions, exports each, and ranks the held-out
+positives through the exported model's serving signature in three views (evaluation/protocol.py), beside
+random, popularity and user-kNN rankers. Writes benchmarks/results/quality-<dataset>-<split>.{md,json} and
+a score-histogram PNG (the paper's Fig. 2) for the base and PROMO.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from typing import Dict, List
+
+import numpy as np
+import pandas as pd
+
+import promo_env  # noqa: F401
+import local_runner
+from benchmarks.artifacts import latest_artifact, transformed_files
+from data.examples import catalogue
+from data.splits import cold_items
+from evaluation.baselines import PopularityRanker, RandomRanker, UserKnnRanker
+from evaluation.protocol import VIEWS, build_cases
+from evaluation.scoring import SavedModelRanker, case_ranks, evaluate
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+PAPER_TABLE2_ML100K_COLD = {  # paper Table 2 (cold targets, x100); NOT reproduced by the paper's own code
+    "Pre-train (paper)": (14.6, 26.2, 9.3, 13.3),
+    "Fine-tune (paper)": (17.4, 28.2, 10.7, 14.2),
+    "DSSM (paper)": (16.4, 29.1, 10.7, 15.1),
+    "PROMO (paper)": (33.7, 43.3, 25.5, 28.6),
+}
+METRICS = ("HR@5", "HR@10", "NDCG@5", "NDCG@10")
+
+
+def parse_args(argv=None):
+    from trainer.promo_model import VARIANTS
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="ml-100k")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--output-root", default="runs")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--split", default="test", choices=["test", "eval"], help="held-out split to rank")
+    parser.add_argument("--base-epochs", type=int, default=3)
+    parser.add_argument("--promo", default="{}", help="JSON overrides of PromoConfig, e.g. '{\"lambda2\": 0.5}'")
+    parser.add_argument("--views", nargs="+", default=list(VIEWS), choices=VIEWS)
+    parser.add_argument("--tag", default="", help="suffix for the results files")
+    return parser.parse_args(argv)
+
+
+def _format(values: List[float]) -> str:
+    values = np.asarray(values) * 100
+    return f"{values.mean():.1f} ± {values.std(ddof=1) if len(values) > 1 else 0.0:.1f}"
+
+
+def markdown(results: Dict, seeds: List[int], args, elapsed: float) -> str:
+    lines = [
+        f"# Quality on {args.dataset}, {args.split} split",
+        "",
+        f"Command: `python -m benchmarks.quality {' '.join(sys.argv[1:])}`  ",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores; wall time {elapsed / 60:.1f} min; "
+        f"seeds {seeds} (mean ± sample std over seeds, x100).  ",
+        "Leak-free: pinnacle lists never hold the scored user; histories hold only earlier training positives.",
+        "",
+    ]
+    for view in args.views:
+        lines += [f"## View: {view}", "", "| model | cold " + " | cold ".join(METRICS) + " | warm HR@10 | warm NDCG@10 | all HR@10 | all NDCG@10 | cold cases |",
+                  "|---" * 10 + "|"]
+        for model, per_view in results.items():
+            runs = per_view[view]
+            row = [_format([r["cold"][m] for r in runs]) for m in METRICS]
+            row += [_format([r[g][m] for r in runs]) for g in ("warm", "all") for m in ("HR@10", "NDCG@10")]
+            lines.append(f"| {model} | " + " | ".join(row) + f" | {runs[0]['cold']['cases']} |")
+        if view == "sampled" and args.dataset == "ml-100k":
+            for model, values in PAPER_TABLE2_ML100K_COLD.items():
+                lines.append(f"| {model} | " + " | ".join(f"{v:.1f}" for v in values) + " | – | – | – | – | – |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def histogram(scores: Dict[str, Dict[str, np.ndarray]], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(scores), figsize=(5 * len(scores), 3.5), squeeze=False)
+    for ax, (model, groups) in zip(axes[0], scores.items()):
+        for name, values in groups.items():
+            ax.hist(values, bins=40, range=(0, 1), alpha=0.5, density=True, label=f"{name} (n={len(values)})")
+        ax.set_title(f"{model}: predicted scores")
+        ax.set_xlabel("score")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def group_scores(ranker, cases) -> Dict[str, np.ndarray]:
+    """Scores of cold positives, cold negatives and warm negatives over ``cases`` (the paper's Fig. 2)."""
+    cold_set = {c.item_id for c in cases if c.is_cold}
+    users, items = [], []
+    for case in cases:
+        users += [case.user_id] * (1 + len(case.negatives))
+        items += [case.item_id] + list(case.negatives)
+    scores = ranker.score_many(users, items)
+    positive = np.zeros(len(items), bool)
+    offset = 0
+    for case in cases:
+        positive[offset] = True
+        offset += 1 + len(case.negatives)
+    return {"cold positives": scores[positive & np.isin(items, list(cold_set))]} | {
+        "cold negatives": scores[~positive & np.array([i in cold_set for i in items])],
+        "warm negatives": scores[~positive & ~np.array([i in cold_set for i in items])],
+    }
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    root = os.path.abspath(args.output_root)
+    pipeline_args = ["--dataset", args.dataset, "--output-root", root] + (["--data-dir", args.data_dir] if args.data_dir else [])
+    if local_runner.main(pipeline_args) != 0:
+        return 1
+
+    import tensorflow_transform as tft
+
+    from trainer.export import export_serving_model
+    from trainer.promo_model import PromoConfig
+    from trainer.promo_task import SERVING_INPUTS, load_base_model, train_prompt_stage
+    from trainer.task import TrainingConfig, train_base_model
+
+    pipeline_name = f"promo-{args.dataset}"
+    tf_transform_output = tft.TFTransformOutput(latest_artifact(root, pipeline_name, "Transform", "transform_graph"))
+    train_files, eval_files = transformed_files(root, pipeline_name, "train"), transformed_files(root, pipeline_name, "eval")
+    data_dir = os.path.join(root, "data", args.dataset)
+    split_frame = pd.read_csv(os.path.join(data_dir, "canonical", "interactions.csv"), dtype={"user_id": str, "item_id": str})
+    users = pd.read_csv(os.path.join(data_dir, "canonical", "users.csv"), dtype=str, keep_default_na=False)
+    items = pd.read_csv(os.path.join(data_dir, "canonical", "items.csv"), dtype=str, keep_default_na=False)
+    held_out = pd.read_csv(os.path.join(data_dir, "examples", args.split, "examples.csv"), dtype=str, keep_default_na=False)
+    histories = held_out[held_out["label"] == "1"].set_index("user_id")["history"].to_dict()
+    summary = json.load(open(os.path.join(data_dir, "summary.json")))
+    items_index = catalogue(items, split_frame)
+    cold = cold_items(split_frame, items_index, summary["cold_threshold"])
+    train_positives = split_frame[(split_frame["split"] == "train") & (split_frame["label"] == 1)]
+    overrides = json.loads(args.promo)
+
+    results: Dict[str, Dict[str, list]] = {}
+    fig2: Dict[str, Dict[str, np.ndarray]] = {}
+
+    def record(name, ranker, seed):
+        per_view = results.setdefault(name, {v: [] for v in args.views})
+        for view in args.views:
+            cases = build_cases(split_frame, items_index, cold, view, seed=seed, split=args.split)
+            per_view[view].append(evaluate(ranker, cases))
+        line = per_view[args.views[0]][-1]
+        print(f"[quality] seed {seed} {name:>14}: {args.views[0]} cold HR@10 {100 * line['cold']['HR@10']:.1f} "
+              f"NDCG@10 {100 * line['cold']['NDCG@10']:.1f} | all HR@10 {100 * line['all']['HR@10']:.1f}", flush=True)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        for seed in args.seeds:
+            record("random", RandomRanker(seed), seed)
+            record("popularity", PopularityRanker(train_positives), seed)
+            record("user-kNN", UserKnnRanker(train_positives), seed)
+            record("user-kNN (shrink 3)", UserKnnRanker(train_positives, shrinkage=3), seed)
+            base = train_base_model(tf_transform_output, train_files, eval_files, TrainingConfig(epochs=args.base_epochs, seed=seed))
+            base_dir = os.path.join(scratch, f"base-{seed}")
+            export_serving_model(base, tf_transform_output, base_dir, SERVING_INPUTS)
+            for variant in args.variants:
+                config = PromoConfig.from_custom_config({"seed": seed, **overrides, "variant": variant})
+                model = train_prompt_stage(load_base_model(base_dir), tf_transform_output, train_files, eval_files, config)
+                model_dir = os.path.join(scratch, f"{variant}-{seed}")
+                export_serving_model(model, tf_transform_output, model_dir, SERVING_INPUTS)
+                ranker = SavedModelRanker(model_dir, users, items, histories)
+                record(variant, ranker, seed)
+                if seed == args.seeds[0] and variant in ("pretrain", "promo"):
+                    fig2[variant] = group_scores(ranker, build_cases(split_frame, items_index, cold, "sampled", seed=seed, split=args.split))
+
+    elapsed = time.monotonic() - started
+    os.makedirs(RESULTS, exist_ok=True)
+    stem = os.path.join(RESULTS, f"quality-{args.dataset}-{args.split}{('-' + args.tag) if args.tag else ''}")
+    report = markdown(results, args.seeds, args, elapsed)
+    with open(stem + ".md", "w") as handle:
+        handle.write(report)
+    with open(stem + ".json", "w") as handle:
+        json.dump({"args": vars(args), "results": results}, handle, indent=1)
+    if fig2:
+        histogram(fig2, stem + "-fig2.png")
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+import numpy as np
+import tensorflow as tf
+
+from trainer.promo_losses import pape_loss, pfpe_loss
+
+
+def _softplus(x):
+    return np.log1p(np.exp(x))
+
+
+def test_pfpe_sums_l1_distances_over_real_pairs_only():
+    h_pos = tf.constant([[[1.0, 0.0], [0.0, 2.0]]])  # one item, two pinnacle outputs
+    h_neg = tf.constant([[[0.0, 0.0], [9.0, 9.0]]])  # second negative slot is padding
+    loss = pfpe_loss(h_pos, h_neg, tf.constant([[1, 1]]), tf.constant([[1, 0]])).numpy()
+    delta = 1.0 + 2.0  # |(1,0)-(0,0)|_1 + |(0,2)-(0,0)|_1
+    np.testing.assert_allclose(loss, _softplus(-delta), rtol=1e-6)
+
+
+def test_pfpe_averages_over_items_with_pairs_and_is_zero_without():
+    h = tf.constant([[[1.0]], [[5.0]]])
+    zeros = tf.zeros([2, 1, 1])
+    loss = pfpe_loss(h, zeros, tf.constant([[1], [1]]), tf.constant([[1], [0]])).numpy()
+    np.testing.assert_allclose(loss, _softplus(-1.0), rtol=1e-6)  # only the first item has a pair
+    assert pfpe_loss(h, zeros, tf.constant([[0], [0]]), tf.constant([[1], [1]])).numpy() == 0.0
+
+
+def test_pape_uses_cold_positives_against_warm_negatives():
+    scores = tf.constant([2.0, 0.5, 1.0, 3.0, 0.0])
+    labels = tf.constant([1, 1, 0, 0, 0])
+    is_cold = tf.constant([1, 0, 0, 1, 0])  # cold positive: 0; warm negatives: 2, 4
+    delta_sum = (2.0 - 1.0) + (2.0 - 0.0)
+    np.testing.assert_allclose(pape_loss(scores, labels, is_cold, "sum").numpy(), _softplus(-delta_sum), rtol=1e-6)
+    np.testing.assert_allclose(pape_loss(scores, labels, is_cold, "mean").numpy(), _softplus(-delta_sum / 2), rtol=1e-6)
+
+
+def test_pape_is_zero_without_pairs_and_decreases_as_cold_positives_rise():
+    labels, cold = tf.constant([1, 0]), tf.constant([1, 1])  # no warm negative
+    assert pape_loss(tf.constant([0.0, 1.0]), labels, cold).numpy() == 0.0
+    cold = tf.constant([1, 0])
+    low = pape_loss(tf.constant([0.0, 1.0]), labels, cold).numpy()
+    high = pape_loss(tf.constant([2.0, 1.0]), labels, cold).numpy()
+    assert high < low

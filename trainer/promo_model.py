@@ -1,0 +1,210 @@
+"""PROMO's prompt stage on a frozen two-tower base (paper §4.1.2-4.3) and its variants (§5.5-5.6).
+
+For an example (u, i):
+- Pinnacle users (§4.1.1): item i's top users by value (Transform's table), without u, then, when fewer than
+  k remain, the list of the most similar popular item by Eq. 5 on the base's item vectors (pseudo-pinnacle).
+  Negative-feedback users come from Transform's table too. Their embeddings S_pos, S_neg are looked up in the
+  frozen base's user-id embedding layer.
+- Personalized prompt network (Eq. 6-7): S_pos and S_neg pass through item i's own network.
+- Final item representation (Eq. 10 and §4.3's fusion): e_i = h_i + MLP([h_i, mean(S_pos), mean(h_pos)]).
+  This is §4.3's concatenation fusion written as a sum: concatenating [h_i ; MLP(.)] on the item side and
+  [e_u ; e_u] on the user side gives exactly e_u.h_i + e_u.MLP(.). The MLP's last layer starts at zero, so
+  training starts from the pre-trained model's scores.
+- Score: the inner product with the frozen user representation e_u. Loss (Eq. 13):
+  L_rec (binary cross-entropy) + lambda1 * L_pfpe (Eq. 8-9) + lambda2 * L_pape (Eq. 11-12).
+
+Variants: ``promo_m`` one shared prompt network; ``promo_t`` no prompt network (mean(S_pos) is a plain input of
+the MLP); ``promo_i`` / ``promo_f`` / ``promo_if`` the prompt information is the item's id embedding / feature
+embedding / both instead of pinnacle users (no L_pfpe, which needs pinnacle and negative lists).
+Unknown items (the OOV row) use their pseudo-pinnacle donor's prompt network.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict, Optional, Tuple
+
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+
+from trainer.base_model import ITEM_EMBEDDING, ITEM_INPUTS, USER_EMBEDDING, USER_INPUTS
+from trainer.item_tables import ItemTables, pinnacle_similarity
+from trainer.prompt_network import PersonalizedPromptNetwork
+from trainer.promo_losses import pape_loss, pfpe_loss
+from transforms import features as F
+
+PROMPT_INFORMATION = {
+    "promo": "pinnacle", "promo_m": "pinnacle", "promo_t": None,
+    "promo_i": "item_id", "promo_f": "item_features", "promo_if": "item_id+item_features",
+}
+# Every model the prompt-stage Trainer can produce: the base as pre-trained, the base fine-tuned, PROMO's variants.
+VARIANTS = ("pretrain", "finetune") + tuple(PROMPT_INFORMATION)
+
+
+@dataclasses.dataclass(frozen=True)
+class PromoConfig:
+    """Prompt-stage hyperparameters (the PROMO Trainer's ``custom_config``)."""
+
+    variant: str = "promo"
+    epochs: int = 3
+    batch_size: int = 1024
+    learning_rate: float = 1e-3
+    lambda1: float = 0.1  # weight of L_pfpe (Eq. 13)
+    lambda2: float = 1.0  # weight of L_pape (Eq. 13)
+    pape_reduction: str = "mean"
+    prompt_dims: Tuple[int, ...] = (32, 32)
+    activation: str = "tanh"
+    fusion_hidden: int = 64
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.variant not in VARIANTS:
+            raise ValueError(f"unknown variant {self.variant!r}; choose from {', '.join(VARIANTS)}")
+
+    @classmethod
+    def from_custom_config(cls, custom_config: Optional[Dict[str, Any]]) -> "PromoConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in (custom_config or {}).items() if k in known}
+        if "prompt_dims" in values:
+            values["prompt_dims"] = tuple(values["prompt_dims"])
+        return cls(**values)
+
+
+@dataclasses.dataclass
+class Forward:
+    logits: tf.Tensor
+    h_pos: Optional[tf.Tensor] = None
+    h_neg: Optional[tf.Tensor] = None
+    pos_mask: Optional[tf.Tensor] = None
+    neg_mask: Optional[tf.Tensor] = None
+
+
+def _masked_mean(values: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+    mask = tf.cast(mask, values.dtype)[..., tf.newaxis]
+    return tf.math.divide_no_nan(tf.reduce_sum(values * mask, axis=1), tf.reduce_sum(mask, axis=1))
+
+
+class PromoModel(keras.Model):
+    """The prompt-tuned model: transformed features in, one logit per example out (see module docstring)."""
+
+    def __init__(self, base: keras.Model, tables: ItemTables, config: PromoConfig, **kwargs):
+        super().__init__(name=f"{config.variant}_model", **kwargs)
+        self.config = config
+        self.information = PROMPT_INFORMATION[config.variant]
+        self.base = base
+        base.trainable = False
+        self.user_tower = base.get_layer("user_tower")
+        self.item_tower = base.get_layer("item_tower")
+        self.user_id_embedding = self.user_tower.get_layer(USER_EMBEDDING)
+        self.item_id_embedding = self.item_tower.get_layer(ITEM_EMBEDDING)
+        self.item_feature_bag = self.item_tower.get_layer("item_feature_bag")
+        n_items = tables.pinnacle.shape[0]
+        self.oov_row = n_items - 1
+        self.pinnacle_table = tf.Variable(tables.pinnacle, trainable=False, name="pinnacle_table")
+        self.negative_table = tf.Variable(tables.negatives, trainable=False, name="negative_table")
+        warm_rows = np.flatnonzero(tables.is_cold[: self.oov_row] == 0)
+        if warm_rows.size == 0:
+            warm_rows = np.array([self.oov_row])
+        warm_vectors = self.item_tower(
+            {F.ITEM_INDEX: tf.constant(warm_rows, tf.int64), F.ITEM_FEATURE_INDICES: tf.constant(tables.features[warm_rows])}
+        )
+        self.warm_rows = tf.Variable(warm_rows.astype(np.int64), trainable=False, name="warm_rows")
+        self.warm_vectors = tf.Variable(warm_vectors, trainable=False, name="warm_vectors")
+        embedding_dim = self.user_id_embedding.output_dim
+        if self.information is not None:
+            self.prompt_network = PersonalizedPromptNetwork(
+                1 if config.variant == "promo_m" else n_items, embedding_dim, config.prompt_dims, config.activation, config.seed,
+                name="prompt_network",
+            )
+        output_dim = self.item_tower.output_shape[-1]
+        self.fusion = keras.Sequential(
+            [keras.layers.Dense(config.fusion_hidden, activation="relu"), keras.layers.Dense(output_dim, kernel_initializer="zeros")],
+            name="fusion_mlp",
+        )
+        self.loss_trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "rec", "pfpe", "pape")}
+        self.auc = keras.metrics.AUC(from_logits=True, name="auc")
+
+    # --- pinnacle lists -------------------------------------------------------------------------------------
+    def donor_rows(self, item_vectors: tf.Tensor) -> tf.Tensor:
+        """The most similar popular item of each item vector by Eq. 5 (pseudo-pinnacle donor)."""
+        return tf.gather(self.warm_rows, tf.argmax(pinnacle_similarity(item_vectors, self.warm_vectors), axis=1))
+
+    def pinnacle_users(self, item_rows, donors, users_plus_one) -> Tuple[tf.Tensor, tf.Tensor]:
+        """[B, k] pinnacle users (+1, 0 = none) and mask: own list without the scored user, then the donor's."""
+        candidates = tf.concat([tf.gather(self.pinnacle_table, item_rows), tf.gather(self.pinnacle_table, donors)], axis=1)
+        keep = (candidates > 0) & (candidates != users_plus_one[:, tf.newaxis])
+        users = tf.ragged.boolean_mask(candidates, keep)[:, : F.PINNACLE_K].to_tensor(0, shape=[None, F.PINNACLE_K])
+        return users, users > 0
+
+    def _user_embeddings(self, users_plus_one):
+        return self.user_id_embedding(tf.maximum(users_plus_one - 1, 0))
+
+    # --- forward --------------------------------------------------------------------------------------------
+    def forward(self, features) -> Forward:
+        user_vector = self.user_tower({n: features[n] for n in USER_INPUTS})
+        item_vector = self.item_tower({n: features[n] for n in ITEM_INPUTS})
+        item_rows = features[F.ITEM_INDEX]
+        users_plus_one = features[F.USER_INDEX] + 1
+        donors = self.donor_rows(item_vector)
+        pos_users, pos_mask = self.pinnacle_users(item_rows, donors, users_plus_one)
+        pinnacle_mean = _masked_mean(self._user_embeddings(pos_users), pos_mask)
+        prompt_rows = tf.where(tf.equal(item_rows, self.oov_row), donors, item_rows)
+        if self.config.variant == "promo_m":
+            prompt_rows = tf.zeros_like(prompt_rows)
+        result = Forward(logits=None)
+        parts = [item_vector]
+        if self.information == "pinnacle":
+            neg_users = tf.gather(self.negative_table, item_rows)
+            neg_mask = (neg_users > 0) & (neg_users != users_plus_one[:, tf.newaxis])
+            result.h_pos = self.prompt_network((prompt_rows, self._user_embeddings(pos_users)))
+            result.h_neg = self.prompt_network((prompt_rows, self._user_embeddings(neg_users)))
+            result.pos_mask, result.neg_mask = pos_mask, neg_mask
+            parts += [pinnacle_mean, _masked_mean(result.h_pos, pos_mask)]
+        elif self.information is None:  # promo_t
+            parts += [pinnacle_mean]
+        else:  # promo_i / promo_f / promo_if
+            sources = []
+            if "item_id" in self.information:
+                sources.append(self.item_id_embedding(item_rows))
+            if "item_features" in self.information:
+                sources.append(self.item_feature_bag(features[F.ITEM_FEATURE_INDICES]))
+            h0 = tf.stack(sources, axis=1)
+            parts += [tf.reduce_mean(h0, axis=1), tf.reduce_mean(self.prompt_network((prompt_rows, h0)), axis=1)]
+        item_final = item_vector + self.fusion(tf.concat(parts, axis=1))
+        result.logits = tf.reduce_sum(user_vector * item_final, axis=1)
+        return result
+
+    def call(self, features, training=False):
+        return self.forward(features).logits
+
+    # --- training -------------------------------------------------------------------------------------------
+    def _compute_losses(self, features, labels):
+        out = self.forward(features)
+        rec = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.reshape(labels, [-1]), logits=out.logits))
+        pfpe = pfpe_loss(out.h_pos, out.h_neg, out.pos_mask, out.neg_mask) if out.h_neg is not None else tf.constant(0.0)
+        pape = pape_loss(out.logits, labels, features[F.IS_COLD], self.config.pape_reduction)
+        total = rec + self.config.lambda1 * pfpe + self.config.lambda2 * pape
+        return out.logits, {"loss": total, "rec": rec, "pfpe": pfpe, "pape": pape}
+
+    def _report(self, losses, labels, logits):
+        for name, value in losses.items():
+            self.loss_trackers[name].update_state(value)
+        self.auc.update_state(tf.reshape(labels, [-1]), logits)
+        return {name: tracker.result() for name, tracker in self.loss_trackers.items()} | {"auc": self.auc.result()}
+
+    def train_step(self, data):
+        features, labels = data
+        with tf.GradientTape() as tape:
+            logits, losses = self._compute_losses(features, labels)
+        gradients = tape.gradient(losses["loss"], self.trainable_variables)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+        return self._report(losses, labels, logits)
+
+    def test_step(self, data):
+        features, labels = data
+        logits, losses = self._compute_losses(features, labels)
+        return self._report(losses, labels, logits)
+
+    @property
+    def metrics(self):
+        return list(self.loss_trackers.values()) + [self.auc]

@@ -1,0 +1,94 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from trainer.base_model import VocabularySizes, build_two_tower
+from trainer.item_tables import ItemTables
+from trainer.promo_model import PROMPT_INFORMATION, PromoConfig, PromoModel
+from transforms import features as F
+
+SIZES = VocabularySizes(users=30, items=12, user_tokens=7, item_tokens=9)  # items: 11 in vocabulary + OOV
+K = F.PINNACLE_K
+
+
+def _tables(rng):
+    pinnacle = np.zeros((SIZES.items, K + 1), np.int64)
+    for item in range(6):  # items 0-5 are warm with full lists of users 1..29 (+1)
+        pinnacle[item] = rng.choice(np.arange(1, 30), K + 1, replace=False) + 1
+    pinnacle[6, :3] = [2, 3, 4]  # item 6: cold, three pinnacle users
+    negatives = np.zeros((SIZES.items, K), np.int64)
+    negatives[:11] = rng.integers(1, 31, (11, K))
+    is_cold = np.array([0] * 6 + [1] * 6)
+    features = rng.integers(0, SIZES.item_tokens, (SIZES.items, F.MAX_ITEM_TOKENS))
+    return ItemTables(pinnacle, negatives, features, is_cold)
+
+
+def _batch(n, rng):
+    return {
+        F.USER_INDEX: rng.integers(0, SIZES.users - 1, n),
+        F.ITEM_INDEX: rng.integers(0, SIZES.items - 1, n),
+        F.USER_FEATURE_INDICES: rng.integers(0, SIZES.user_tokens, (n, F.MAX_USER_TOKENS)),
+        F.ITEM_FEATURE_INDICES: rng.integers(0, SIZES.item_tokens, (n, F.MAX_ITEM_TOKENS)),
+        F.HISTORY_INDICES: rng.integers(0, SIZES.items + 1, (n, F.HISTORY_LENGTH)),
+        F.IS_COLD: rng.integers(0, 2, n),
+    }
+
+
+@pytest.fixture
+def parts():
+    rng = np.random.default_rng(0)
+    tf.keras.utils.set_random_seed(0)
+    return build_two_tower(SIZES), _tables(rng), rng
+
+
+def test_base_weights_stay_bit_identical_while_prompt_weights_train(parts):
+    base, tables, rng = parts
+    before = [w.copy() for w in base.get_weights()]
+    model = PromoModel(base, tables, PromoConfig(epochs=1))
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.01))
+    batch = _batch(256, rng)
+    labels = rng.integers(0, 2, 256).astype("float32")
+    model(batch)
+    prompt_before = model.prompt_network.tables[0].embeddings.numpy().copy()
+    history = model.fit(batch, labels, epochs=3, batch_size=64, verbose=0)
+    for old, new in zip(before, base.get_weights()):
+        assert np.array_equal(old, new)
+    assert not np.array_equal(prompt_before, model.prompt_network.tables[0].embeddings.numpy())
+    assert {"loss", "rec", "pfpe", "pape", "auc"} <= set(history.history)
+    assert all(not v.name.startswith("two_tower") for v in model.trainable_variables)
+
+
+def test_pinnacle_list_never_holds_the_scored_user_and_is_filled_from_the_donor(parts):
+    base, tables, _ = parts
+    model = PromoModel(base, tables, PromoConfig())
+    warm_user = int(tables.pinnacle[0, 0])  # first pinnacle user of warm item 0, as index + 1
+    users, mask = model.pinnacle_users(tf.constant([0, 6, 7]), tf.constant([1, 1, 1], tf.int64), tf.constant([warm_user, 3, 5], tf.int64))
+    users, mask = users.numpy(), mask.numpy()
+    assert warm_user not in users[0] and mask[0].sum() == K  # next-ranked user fills in
+    assert users[1][:2].tolist() == [2, 4]  # item 6's own list without user 3 ...
+    assert mask[1].sum() == K and users[1][2] == tables.pinnacle[1, 0]  # ... then the donor's (item 1)
+    assert mask[2].sum() == K and users[2][0] == tables.pinnacle[1, 0]  # item 7 has none: all from the donor
+
+
+@pytest.mark.parametrize("variant", sorted(PROMPT_INFORMATION))
+def test_every_variant_gives_one_finite_logit_per_example_even_for_unknown_items(parts, variant):
+    base, tables, rng = parts
+    model = PromoModel(base, tables, PromoConfig(variant=variant))
+    batch = _batch(8, rng)
+    batch[F.ITEM_INDEX][0] = SIZES.items - 1  # the OOV row
+    logits = model(batch).numpy()
+    assert logits.shape == (8,) and np.all(np.isfinite(logits))
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.01))
+    model.fit(batch, np.ones(8, "float32"), epochs=1, verbose=0)
+
+
+def test_training_starts_from_the_base_scores(parts):
+    base, tables, rng = parts
+    batch = _batch(16, rng)
+    model = PromoModel(base, tables, PromoConfig())
+    np.testing.assert_allclose(model(batch).numpy(), base({k: v for k, v in batch.items() if k != F.IS_COLD}).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_unknown_variant_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown variant 'promo_x'"):
+        PromoConfig(variant="promo_x")

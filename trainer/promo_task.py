@@ -1,0 +1,65 @@
+"""The prompt stage's TFX Trainer entry point (``run_fn``): the base model from the first Trainer, frozen,
+tuned into PROMO (or one of its variants, or fine-tuned/left as is for comparison) and exported."""
+from __future__ import annotations
+
+from typing import List
+
+import tensorflow as tf
+import tensorflow_transform as tft
+from tensorflow import keras
+from tfx import v1 as tfx
+
+from trainer.base_model import ITEM_INPUTS, USER_INPUTS, VocabularySizes, compile_for_training
+from trainer.export import export_serving_model
+from trainer.inputs import transformed_dataset
+from trainer.item_tables import collect_item_tables
+from trainer.promo_model import PromoConfig, PromoModel
+from transforms import features as F
+
+SERVING_INPUTS = USER_INPUTS + ITEM_INPUTS
+TABLE_FEATURES = (F.ITEM_INDEX, F.PINNACLE_CANDIDATES, F.NEGATIVE_USERS, F.ITEM_FEATURE_INDICES, F.IS_COLD)
+
+
+def load_base_model(path: str) -> keras.Model:
+    """The pre-trained two-tower model exported by the base Trainer (trainer/task.py)."""
+    return keras.models.load_model(path, compile=False)
+
+
+def train_prompt_stage(
+    base: keras.Model, tf_transform_output, train_files: List[str], eval_files: List[str], config: PromoConfig
+) -> keras.Model:
+    """Returns the model of ``config.variant`` trained on ``train_files`` (validated on ``eval_files``)."""
+    tf.keras.utils.set_random_seed(config.seed)
+    if config.variant == "pretrain":
+        return base
+    if config.variant == "finetune":
+        model = keras.models.clone_model(base)
+        model.set_weights(base.get_weights())
+        compile_for_training(model, config.learning_rate)
+        train = transformed_dataset(train_files, tf_transform_output, config.batch_size, SERVING_INPUTS, True, config.seed)
+        evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, SERVING_INPUTS, False)
+        model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2)
+        return model
+    sizes = VocabularySizes.from_transform_output(tf_transform_output)
+    print(f"[promo] collecting per-item pinnacle tables over {len(train_files)} file(s)", flush=True)
+    tables = collect_item_tables(
+        transformed_dataset(train_files, tf_transform_output, 8192, TABLE_FEATURES, False), sizes.items
+    )
+    model = PromoModel(base, tables, config)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    names = SERVING_INPUTS + (F.IS_COLD,)
+    train = transformed_dataset(train_files, tf_transform_output, config.batch_size, names, True, config.seed)
+    evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, names, False)
+    first_batch, _ = next(iter(train))
+    model({name: first_batch[name] for name in SERVING_INPUTS})  # records the serving inputs, which saving needs
+    model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2)
+    return model
+
+
+def run_fn(fn_args: tfx.components.FnArgs) -> None:
+    """Loads the base from the Trainer's ``base_model`` input, trains the prompt stage, exports it."""
+    config = PromoConfig.from_custom_config(fn_args.custom_config)
+    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+    base = load_base_model(fn_args.base_model)
+    model = train_prompt_stage(base, tf_transform_output, fn_args.train_files, fn_args.eval_files, config)
+    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir, SERVING_INPUTS)
