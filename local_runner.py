@@ -23,7 +23,7 @@ from data import datasets
 from data.prepare import PrepareSettings, prepare, summary_markdown
 from pipeline import configs
 from pipeline.progress import ComponentProgress
-from trainer.promo_model import VARIANTS
+from trainer.variants import VARIANTS
 
 
 def parse_args(argv=None) -> argparse.Namespace:

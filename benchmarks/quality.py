@@ -45,7 +45,7 @@ METRICS = ("HR@5", "HR@10", "NDCG@5", "NDCG@10")
 
 
 def parse_args(argv=None):
-    from trainer.promo_model import VARIANTS
+    from trainer.variants import VARIANTS
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="ml-100k")
@@ -143,7 +143,8 @@ def main(argv=None) -> int:
     from trainer.task import TrainingConfig, train_base_model
 
     pipeline_name = f"promo-{args.dataset}"
-    tf_transform_output = tft.TFTransformOutput(latest_artifact(root, pipeline_name, "Transform", "transform_graph"))
+    transform_graph = latest_artifact(root, pipeline_name, "Transform", "transform_graph")
+    tf_transform_output = tft.TFTransformOutput(transform_graph)
     train_files, eval_files = transformed_files(root, pipeline_name, "train"), transformed_files(root, pipeline_name, "eval")
     data_dir = os.path.join(root, "data", args.dataset)
     split_frame = pd.read_csv(os.path.join(data_dir, "canonical", "interactions.csv"), dtype={"user_id": str, "item_id": str})
@@ -175,9 +176,14 @@ def main(argv=None) -> int:
             record("popularity", PopularityRanker(train_positives), seed)
             record("user-kNN", UserKnnRanker(train_positives), seed)
             record("user-kNN (shrink 3)", UserKnnRanker(train_positives, shrinkage=3), seed)
-            base = train_base_model(tf_transform_output, train_files, eval_files, TrainingConfig(epochs=args.base_epochs, seed=seed))
-            base_dir = os.path.join(scratch, f"base-{seed}")
-            export_serving_model(base, tf_transform_output, base_dir, SERVING_INPUTS)
+            # Base models are kept under the output root and reused by later runs on the same Transform output.
+            base_dir = os.path.join(
+                root, "benchmark-models", args.dataset,
+                f"base-transform{os.path.basename(transform_graph)}-seed{seed}-epochs{args.base_epochs}",
+            )
+            if not os.path.exists(os.path.join(base_dir, "saved_model.pb")):
+                base = train_base_model(tf_transform_output, train_files, eval_files, TrainingConfig(epochs=args.base_epochs, seed=seed))
+                export_serving_model(base, tf_transform_output, base_dir, SERVING_INPUTS)
             for variant in args.variants:
                 config = PromoConfig.from_custom_config({"seed": seed, **overrides, "variant": variant})
                 model = train_prompt_stage(load_base_model(base_dir), tf_transform_output, train_files, eval_files, config)

@@ -4,7 +4,8 @@
     python -m data.prepare --dataset ml-1m --data-dir /path/to/ml-1m --out runs/data/ml-1m
 
 Writes, under ``--out``:
-  examples/{train,eval,test}/examples.csv   what CsvExampleGen reads (see data/examples.py)
+  examples/{train,eval,test}/examples.tfrecord.gz   what ImportExampleGen reads (see data/tfrecords.py)
+  examples/{train,eval,test}/examples.csv   the same examples, readable (see data/examples.py)
   canonical/{interactions,users,items}.csv  the canonical log with its ``split`` column (for evaluation)
   summary.json, summary.md                  the Table-1-style summary
   manifest.json                             the settings; a rerun with the same settings reuses the files
@@ -26,6 +27,10 @@ from data import datasets
 from data.canonical import InteractionLog
 from data.examples import build_examples, catalogue
 from data.splits import TEST, TRAIN, cold_items, leave_one_out
+from data.tfrecords import write_examples
+
+
+FORMAT_VERSION = 2  # bump when the files written here change, so cached preparations are redone
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +85,7 @@ def prepare(settings: PrepareSettings, out_dir: str, log: Optional[InteractionLo
     Reuses ``out_dir`` untouched when its manifest records the same settings. ``log`` overrides loading
     ``settings.dataset`` (tests and benchmarks pass a generated log).
     """
-    manifest = dataclasses.asdict(settings)
+    manifest = dataclasses.asdict(settings) | {"format_version": FORMAT_VERSION}
     manifest_path = os.path.join(out_dir, "manifest.json")
     if log is None and os.path.exists(manifest_path):
         with open(manifest_path) as handle:
@@ -102,6 +107,7 @@ def prepare(settings: PrepareSettings, out_dir: str, log: Optional[InteractionLo
         for split, frame in examples.items():
             os.makedirs(os.path.join(staging, "examples", split))
             frame.to_csv(os.path.join(staging, "examples", split, "examples.csv"), index=False)
+            write_examples(frame, os.path.join(staging, "examples", split, "examples.tfrecord.gz"))
         os.makedirs(os.path.join(staging, "canonical"))
         split_frame.to_csv(os.path.join(staging, "canonical", "interactions.csv"), index=False)
         log.users.to_csv(os.path.join(staging, "canonical", "users.csv"), index=False)

@@ -1,6 +1,6 @@
 """The PROMO TFX pipeline, defined once for every runner (local, Kubeflow, Vertex).
 
-CsvExampleGen (train/eval/test folders of prepared examples) -> StatisticsGen -> ImportSchemaGen (the curated
+ImportExampleGen (train/eval/test folders of prepared, typed tf.Examples) -> StatisticsGen -> ImportSchemaGen (the curated
 schema in pipeline/schema) -> ExampleValidator; Transform (vocabularies, feature bags, history, cold flag, pinnacle tables; analyzed on
 train only) -> BaseTrainer (the pre-trained two-tower base) -> PromoTrainer (the base frozen, PROMO's prompt
 stage on top; its ``base_model`` input chains the two) -> Evaluator (AUC on test, overall and by cold/warm)
@@ -62,16 +62,16 @@ def create_pipeline(
     min_auc: float = configs.MIN_AUC,
     enable_cache: bool = True,
 ) -> tfx.dsl.Pipeline:
-    """Builds the pipeline over prepared examples in ``examples_dir/{train,eval,test}/``.
+    """Builds the pipeline over prepared examples in ``examples_dir/{train,eval,test}/*.tfrecord.gz``.
 
     ``transform_config``: the preprocessing_fn's custom_config (cold_threshold, alpha, beta, seed);
     ``training_config``: the base Trainer's (trainer.task.TrainingConfig); ``promo_config``: the prompt
     stage's (trainer.promo_model.PromoConfig).
     """
-    example_gen = tfx.components.CsvExampleGen(
+    example_gen = tfx.components.ImportExampleGen(
         input_base=examples_dir,
         input_config=tfx.proto.Input(
-            splits=[tfx.proto.Input.Split(name=s, pattern=f"{s}/*") for s in ("train", "eval", "test")]
+            splits=[tfx.proto.Input.Split(name=s, pattern=f"{s}/*.tfrecord.gz") for s in ("train", "eval", "test")]
         ),
     )
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])

@@ -11,6 +11,7 @@ import tensorflow as tf
 import local_runner
 from data.examples import catalogue
 from data.splits import cold_items
+from data.tfrecords import to_example
 from transforms import features as F
 
 pytestmark = pytest.mark.e2e
@@ -46,11 +47,7 @@ def _raw_inputs(frame):
 
 
 def _serialized(frame):
-    out = []
-    for _, row in frame.iterrows():
-        feature = {name: tf.train.Feature(bytes_list=tf.train.BytesList(value=[row[name].encode()] if row[name] else [])) for name in F.RAW_STRING_FEATURES}
-        out.append(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
-    return tf.constant(out)
+    return tf.constant([to_example(row) for row in frame.to_dict("records")])
 
 
 def test_pushed_model_has_the_serving_signatures(loaded):
@@ -100,5 +97,5 @@ def test_second_run_reuses_cached_artifacts(run):
     before = set(os.listdir(os.path.join(run, "serving_model", "promo")))
     assert local_runner.main(["--dataset", "synthetic", "--quick", "--output-root", run]) == 0
     timings = json.load(open(os.path.join(run, "timings-synthetic.json")))
-    assert {"CsvExampleGen", "Transform", "BaseTrainer", "PromoTrainer", "Evaluator"} <= set(timings["cached"])
+    assert {"ImportExampleGen", "Transform", "BaseTrainer", "PromoTrainer", "Evaluator"} <= set(timings["cached"])
     assert set(os.listdir(os.path.join(run, "serving_model", "promo"))) == before

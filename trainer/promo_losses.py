@@ -9,17 +9,25 @@ from __future__ import annotations
 import tensorflow as tf
 
 
-def pfpe_loss(h_pos: tf.Tensor, h_neg: tf.Tensor, pos_mask: tf.Tensor, neg_mask: tf.Tensor) -> tf.Tensor:
+def pfpe_loss(h_pos: tf.Tensor, h_neg: tf.Tensor, pos_mask: tf.Tensor, neg_mask: tf.Tensor, reduction: str = "mean") -> tf.Tensor:
     """Eq. 8-9: softplus(-Delta_i), Delta_i = sum over pinnacle x, negative y of ||h_x - h_y||_1.
 
     ``h_pos``/``h_neg``: [B, K, D] prompt-network outputs for each example's item's pinnacle and
     negative-feedback users; masks [B, K] are 1 where a slot holds a real user. Averaged over the examples
     that have at least one (pinnacle, negative) pair; 0 when none has.
+    ``reduction="sum"`` is Eq. 8 literally; with k = 10 and 32 dimensions Delta_i is in the hundreds at once
+    and softplus(-Delta_i) is 0 with no gradient. ``"mean"`` (default) divides Delta_i by the number of pairs
+    and dimensions, i.e. the mean absolute difference, which keeps the loss informative.
     """
     distances = tf.reduce_sum(tf.abs(h_pos[:, :, tf.newaxis, :] - h_neg[:, tf.newaxis, :, :]), axis=-1)  # [B, K, K]
     pair_mask = tf.cast(pos_mask, distances.dtype)[:, :, tf.newaxis] * tf.cast(neg_mask, distances.dtype)[:, tf.newaxis, :]
     delta = tf.reduce_sum(distances * pair_mask, axis=[1, 2])
-    has_pairs = tf.cast(tf.reduce_sum(pair_mask, axis=[1, 2]) > 0, delta.dtype)
+    pairs = tf.reduce_sum(pair_mask, axis=[1, 2])
+    if reduction == "mean":
+        delta = tf.math.divide_no_nan(delta, pairs * tf.cast(tf.shape(h_pos)[-1], delta.dtype))
+    elif reduction != "sum":
+        raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
+    has_pairs = tf.cast(pairs > 0, delta.dtype)
     return tf.math.divide_no_nan(tf.reduce_sum(tf.nn.softplus(-delta) * has_pairs), tf.reduce_sum(has_pairs))
 
 

@@ -11,15 +11,17 @@ def _softplus(x):
 def test_pfpe_sums_l1_distances_over_real_pairs_only():
     h_pos = tf.constant([[[1.0, 0.0], [0.0, 2.0]]])  # one item, two pinnacle outputs
     h_neg = tf.constant([[[0.0, 0.0], [9.0, 9.0]]])  # second negative slot is padding
-    loss = pfpe_loss(h_pos, h_neg, tf.constant([[1, 1]]), tf.constant([[1, 0]])).numpy()
+    masks = tf.constant([[1, 1]]), tf.constant([[1, 0]])
     delta = 1.0 + 2.0  # |(1,0)-(0,0)|_1 + |(0,2)-(0,0)|_1
-    np.testing.assert_allclose(loss, _softplus(-delta), rtol=1e-6)
+    np.testing.assert_allclose(pfpe_loss(h_pos, h_neg, *masks, reduction="sum").numpy(), _softplus(-delta), rtol=1e-6)
+    # "mean": per pair (2 pairs) and dimension (2)
+    np.testing.assert_allclose(pfpe_loss(h_pos, h_neg, *masks).numpy(), _softplus(-delta / 4), rtol=1e-6)
 
 
 def test_pfpe_averages_over_items_with_pairs_and_is_zero_without():
     h = tf.constant([[[1.0]], [[5.0]]])
     zeros = tf.zeros([2, 1, 1])
-    loss = pfpe_loss(h, zeros, tf.constant([[1], [1]]), tf.constant([[1], [0]])).numpy()
+    loss = pfpe_loss(h, zeros, tf.constant([[1], [1]]), tf.constant([[1], [0]]), reduction="sum").numpy()
     np.testing.assert_allclose(loss, _softplus(-1.0), rtol=1e-6)  # only the first item has a pair
     assert pfpe_loss(h, zeros, tf.constant([[0], [0]]), tf.constant([[1], [1]])).numpy() == 0.0
 

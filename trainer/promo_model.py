@@ -31,14 +31,9 @@ from trainer.base_model import ITEM_EMBEDDING, ITEM_INPUTS, USER_EMBEDDING, USER
 from trainer.item_tables import ItemTables, pinnacle_similarity
 from trainer.prompt_network import PersonalizedPromptNetwork
 from trainer.promo_losses import pape_loss, pfpe_loss
+from trainer.variants import PROMPT_INFORMATION, VARIANTS
 from transforms import features as F
 
-PROMPT_INFORMATION = {
-    "promo": "pinnacle", "promo_m": "pinnacle", "promo_t": None,
-    "promo_i": "item_id", "promo_f": "item_features", "promo_if": "item_id+item_features",
-}
-# Every model the prompt-stage Trainer can produce: the base as pre-trained, the base fine-tuned, PROMO's variants.
-VARIANTS = ("pretrain", "finetune") + tuple(PROMPT_INFORMATION)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,7 +46,8 @@ class PromoConfig:
     learning_rate: float = 1e-3
     lambda1: float = 0.1  # weight of L_pfpe (Eq. 13)
     lambda2: float = 1.0  # weight of L_pape (Eq. 13)
-    pape_reduction: str = "mean"
+    pfpe_reduction: str = "mean"  # see promo_losses.pfpe_loss
+    pape_reduction: str = "mean"  # see promo_losses.pape_loss
     prompt_dims: Tuple[int, ...] = (32, 32)
     activation: str = "tanh"
     fusion_hidden: int = 64
@@ -140,7 +136,7 @@ class PromoModel(keras.Model):
         return self.user_id_embedding(tf.maximum(users_plus_one - 1, 0))
 
     # --- forward --------------------------------------------------------------------------------------------
-    def forward(self, features) -> Forward:
+    def forward(self, features, training=False) -> Forward:
         user_vector = self.user_tower({n: features[n] for n in USER_INPUTS})
         item_vector = self.item_tower({n: features[n] for n in ITEM_INPUTS})
         item_rows = features[F.ITEM_INDEX]
@@ -175,13 +171,13 @@ class PromoModel(keras.Model):
         return result
 
     def call(self, features, training=False):
-        return self.forward(features).logits
+        return self.forward(features, training=training).logits
 
     # --- training -------------------------------------------------------------------------------------------
     def _compute_losses(self, features, labels):
         out = self.forward(features)
         rec = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.reshape(labels, [-1]), logits=out.logits))
-        pfpe = pfpe_loss(out.h_pos, out.h_neg, out.pos_mask, out.neg_mask) if out.h_neg is not None else tf.constant(0.0)
+        pfpe = pfpe_loss(out.h_pos, out.h_neg, out.pos_mask, out.neg_mask, self.config.pfpe_reduction) if out.h_neg is not None else tf.constant(0.0)
         pape = pape_loss(out.logits, labels, features[F.IS_COLD], self.config.pape_reduction)
         total = rec + self.config.lambda1 * pfpe + self.config.lambda2 * pape
         return out.logits, {"loss": total, "rec": rec, "pfpe": pfpe, "pape": pape}

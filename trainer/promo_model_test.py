@@ -4,7 +4,8 @@ import tensorflow as tf
 
 from trainer.base_model import VocabularySizes, build_two_tower
 from trainer.item_tables import ItemTables
-from trainer.promo_model import PROMPT_INFORMATION, PromoConfig, PromoModel
+from trainer.promo_model import PromoConfig, PromoModel
+from trainer.variants import PROMPT_INFORMATION
 from transforms import features as F
 
 SIZES = VocabularySizes(users=30, items=12, user_tokens=7, item_tokens=9)  # items: 11 in vocabulary + OOV
