@@ -86,25 +86,20 @@ def create_pipeline(
         splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "eval", "test"]),
         custom_config=transform_config,
     )
-    base_trainer = tfx.components.Trainer(
-        run_fn=configs.RUN_FN,
-        examples=transform.outputs["transformed_examples"],
-        transform_graph=transform.outputs["transform_graph"],
-        schema=schema_gen.outputs["schema"],
-        train_args=tfx.proto.TrainArgs(splits=["train"]),
-        eval_args=tfx.proto.EvalArgs(splits=["eval"]),
-        custom_config=training_config,
-    ).with_id("BaseTrainer")
-    promo_trainer = tfx.components.Trainer(
-        run_fn=configs.PROMO_RUN_FN,
-        examples=transform.outputs["transformed_examples"],
-        transform_graph=transform.outputs["transform_graph"],
-        schema=schema_gen.outputs["schema"],
-        base_model=base_trainer.outputs["model"],
-        train_args=tfx.proto.TrainArgs(splits=["train"]),
-        eval_args=tfx.proto.EvalArgs(splits=["eval"]),
-        custom_config=promo_config,
-    ).with_id("PromoTrainer")
+    def trainer(run_fn: str, custom_config: Dict[str, Any], **base_model):
+        return tfx.components.Trainer(
+            run_fn=run_fn,
+            examples=transform.outputs["transformed_examples"],
+            transform_graph=transform.outputs["transform_graph"],
+            schema=schema_gen.outputs["schema"],
+            train_args=tfx.proto.TrainArgs(splits=["train"]),
+            eval_args=tfx.proto.EvalArgs(splits=["eval"]),
+            custom_config=custom_config,
+            **base_model,
+        )
+
+    base_trainer = trainer(configs.RUN_FN, training_config).with_id("BaseTrainer")
+    promo_trainer = trainer(configs.PROMO_RUN_FN, promo_config, base_model=base_trainer.outputs["model"]).with_id("PromoTrainer")
     evaluator = tfx.components.Evaluator(
         examples=example_gen.outputs["examples"],
         model=promo_trainer.outputs["model"],

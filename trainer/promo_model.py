@@ -6,11 +6,11 @@ For an example (u, i):
   Negative-feedback users come from Transform's table too. Their embeddings S_pos, S_neg are looked up in the
   frozen base's user-id embedding layer.
 - Personalized prompt network (Eq. 6-7): S_pos and S_neg pass through item i's own network.
-- Final item representation (Eq. 10 and §4.3's fusion): e_i = h_i + MLP([h_i, mean(S_pos), mean(h_pos)]).
-  This is §4.3's concatenation fusion written as a sum: concatenating [h_i ; MLP(.)] on the item side and
-  [e_u ; e_u] on the user side gives exactly e_u.h_i + e_u.MLP(.). The MLP's last layer starts at zero, so
-  training starts from the pre-trained model's scores.
-- Score: the inner product with the frozen user representation e_u. Loss (Eq. 13):
+- Final item representation (Eq. 10 and §4.3's fusion): [h_i ; MLP([h_i, mean(S_pos), mean(h_pos)])], scored
+  against the user side [e_u ; e_u] (``score_fusion="tower"``: e_u.h_i + e_u.MLP) or [e_u ; E(u)]
+  (``"tower_id"``: the MLP half meets the user's id embedding, the space pinnacle users live in). The MLP's
+  last layer starts at zero, so training starts from the pre-trained model's scores.
+- Loss (Eq. 13):
   L_rec (binary cross-entropy) + lambda1 * L_pfpe (Eq. 8-9) + lambda2 * L_pape (Eq. 11-12).
 
 Variants: ``promo_m`` one shared prompt network; ``promo_t`` no prompt network (mean(S_pos) is a plain input of
@@ -51,11 +51,18 @@ class PromoConfig:
     prompt_dims: Tuple[int, ...] = (32, 32)
     activation: str = "tanh"
     fusion_hidden: int = 64
+    # How PROMO's item half meets the user (§4.3 concatenates both sides' representations):
+    # "tower": [e_u ; e_u] . [h_i ; MLP]  = e_u . (h_i + MLP)   (the user tower output on both halves)
+    # "tower_id": [e_u ; E(u)] . [h_i ; MLP] = e_u . h_i + E(u) . MLP   (E(u): the user's id embedding, the
+    #   space the pinnacle users' embeddings live in)
+    score_fusion: str = "tower"
     seed: int = 0
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
             raise ValueError(f"unknown variant {self.variant!r}; choose from {', '.join(VARIANTS)}")
+        if self.score_fusion not in ("tower", "tower_id"):
+            raise ValueError(f"score_fusion must be 'tower' or 'tower_id', got {self.score_fusion!r}")
 
     @classmethod
     def from_custom_config(cls, custom_config: Optional[Dict[str, Any]]) -> "PromoConfig":
@@ -112,7 +119,7 @@ class PromoModel(keras.Model):
                 1 if config.variant == "promo_m" else n_items, embedding_dim, config.prompt_dims, config.activation, config.seed,
                 name="prompt_network",
             )
-        output_dim = self.item_tower.output_shape[-1]
+        output_dim = self.item_tower.output_shape[-1] if config.score_fusion == "tower" else embedding_dim
         self.fusion = keras.Sequential(
             [keras.layers.Dense(config.fusion_hidden, activation="relu"), keras.layers.Dense(output_dim, kernel_initializer="zeros")],
             name="fusion_mlp",
@@ -166,8 +173,9 @@ class PromoModel(keras.Model):
                 sources.append(self.item_feature_bag(features[F.ITEM_FEATURE_INDICES]))
             h0 = tf.stack(sources, axis=1)
             parts += [tf.reduce_mean(h0, axis=1), tf.reduce_mean(self.prompt_network((prompt_rows, h0)), axis=1)]
-        item_final = item_vector + self.fusion(tf.concat(parts, axis=1))
-        result.logits = tf.reduce_sum(user_vector * item_final, axis=1)
+        prompt_half = self.fusion(tf.concat(parts, axis=1))
+        user_half = user_vector if self.config.score_fusion == "tower" else self.user_id_embedding(features[F.USER_INDEX])
+        result.logits = tf.reduce_sum(user_vector * item_vector, axis=1) + tf.reduce_sum(user_half * prompt_half, axis=1)
         return result
 
     def call(self, features, training=False):
