@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = str(tmp_path_factory.mktemp("promo-run"))
-    assert local_runner.main(["--dataset", "synthetic", "--quick", "--output-root", root]) == 0
+    assert local_runner.main(["--dataset", "synthetic", "--epochs", "3", "--output-root", root]) == 0
     return root
 
 
@@ -95,7 +95,7 @@ def test_evaluator_reports_auc_overall_and_by_cold_flag(run):
 
 def test_second_run_reuses_cached_artifacts(run):
     before = set(os.listdir(os.path.join(run, "serving_model", "promo")))
-    assert local_runner.main(["--dataset", "synthetic", "--quick", "--output-root", run]) == 0
+    assert local_runner.main(["--dataset", "synthetic", "--epochs", "3", "--output-root", run]) == 0
     timings = json.load(open(os.path.join(run, "timings-synthetic.json")))
     assert {"ImportExampleGen", "Transform", "BaseTrainer", "PromoTrainer", "Evaluator"} <= set(timings["cached"])
     assert set(os.listdir(os.path.join(run, "serving_model", "promo"))) == before

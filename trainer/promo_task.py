@@ -25,6 +25,14 @@ def load_base_model(path: str) -> keras.Model:
     return keras.models.load_model(path, compile=False)
 
 
+def fine_tune(base: keras.Model, train: tf.data.Dataset, evaluation: tf.data.Dataset, config: PromoConfig) -> keras.Model:
+    """The Fine-tune baseline: every weight of ``base`` (a fresh copy, as loaded) trained further on L_rec."""
+    base.trainable = True
+    compile_for_training(base, config.learning_rate)
+    base.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2)
+    return base
+
+
 def train_prompt_stage(
     base: keras.Model, tf_transform_output, train_files: List[str], eval_files: List[str], config: PromoConfig
 ) -> keras.Model:
@@ -33,13 +41,9 @@ def train_prompt_stage(
     if config.variant == "pretrain":
         return base
     if config.variant == "finetune":
-        model = keras.models.clone_model(base)
-        model.set_weights(base.get_weights())
-        compile_for_training(model, config.learning_rate)
         train = transformed_dataset(train_files, tf_transform_output, config.batch_size, SERVING_INPUTS, True, config.seed)
         evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, SERVING_INPUTS, False)
-        model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2)
-        return model
+        return fine_tune(base, train, evaluation, config)
     sizes = VocabularySizes.from_transform_output(tf_transform_output)
     print(f"[promo] collecting per-item pinnacle tables over {len(train_files)} file(s)", flush=True)
     tables = collect_item_tables(
