@@ -11,6 +11,6 @@ setup(
     description="PROMO item cold-start recommender (RecSys '24) on TFX",
     python_requires=">=3.10,<3.12",
     packages=["data", "evaluation", "pipeline", "trainer", "transforms"],
-    py_modules=["promo_env", "local_runner"],
+    py_modules=["promo_env", "local_runner", "kubeflow_v2_runner"],
     package_data={"pipeline": ["schema/*.pbtxt"]},
 )

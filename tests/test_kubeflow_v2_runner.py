@@ -1,0 +1,28 @@
+"""Compiling the pipeline for Vertex AI Pipelines (KFP v2 JSON) without reaching any cloud service."""
+import json
+
+import kubeflow_v2_runner
+
+COMPONENTS = ("ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "Transform",
+              "BaseTrainer", "PromoTrainer", "Evaluator", "Pusher")
+
+
+def test_compiled_json_names_every_component_and_passes_cloud_paths_and_dataflow_args(tmp_path):
+    out = tmp_path / "pipeline.json"
+    assert kubeflow_v2_runner.main([
+        "--image", "gcr.io/my-project/promo-tfx:0.1.0", "--project", "my-project", "--region", "us-central1",
+        "--pipeline-root", str(tmp_path / "root"),  # a gs:// root makes the compiler reach the bucket
+        "--data-root", "gs://my-bucket/promo/data/ml-100k", "--serving-model-dir", "gs://my-bucket/promo/serving",
+        "--dataflow", "--temp-location", "gs://my-bucket/tmp", "--max-workers", "7", "--output", str(out),
+    ]) == 0
+    spec = json.loads(out.read_text())
+    text = json.dumps(spec)
+    tasks = spec["pipelineSpec"]["root"]["dag"]["tasks"]
+    assert set(COMPONENTS) <= set(tasks)
+    assert "gs://my-bucket/promo/data/ml-100k/examples" in text
+    assert "gs://my-bucket/promo/serving" in text
+    for arg in ("--runner=DataflowRunner", "--region=us-central1", "--temp_location=gs://my-bucket/tmp", "--max_num_workers=7"):
+        assert arg in text
+    assert "gcr.io/my-project/promo-tfx:0.1.0" in text
+    assert "trainer.promo_task.run_fn" in text and "transforms.preprocessing.preprocessing_fn" in text
+    assert '\\"cold_threshold\\": 20' in text or '"cold_threshold": 20' in text
