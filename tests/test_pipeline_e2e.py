@@ -51,7 +51,20 @@ def _serialized(frame):
 
 
 def test_pushed_model_has_the_serving_signatures(loaded):
-    assert {"serving_default", "serving_tf_example", "transform_features"} <= set(loaded.signatures)
+    assert {"serving_default", "serving_tf_example", "transform_features", "user_embeddings", "item_embeddings"} <= set(loaded.signatures)
+
+
+def test_embedding_signatures_give_vectors_of_one_width(loaded, test_rows):
+    users = loaded.signatures["user_embeddings"](
+        user_id=tf.constant(test_rows["user_id"].tolist()), user_features=tf.constant(test_rows["user_features"].tolist()),
+        history=tf.constant(test_rows["history"].tolist()),
+    )["embedding"].numpy()
+    items = loaded.signatures["item_embeddings"](
+        item_id=tf.constant(test_rows["item_id"].tolist() + ["never-seen"]),
+        item_features=tf.constant(test_rows["item_features"].tolist() + [""]),
+    )["embedding"].numpy()
+    assert users.shape[0] == len(test_rows) and items.shape[0] == len(test_rows) + 1
+    assert users.shape[1] == items.shape[1] and np.all(np.isfinite(users)) and np.all(np.isfinite(items))
 
 
 def test_raw_and_tf_example_signatures_agree_and_give_probabilities(loaded, test_rows):
@@ -99,3 +112,43 @@ def test_second_run_reuses_cached_artifacts(run):
     timings = json.load(open(os.path.join(run, "timings-synthetic.json")))
     assert {"ImportExampleGen", "Transform", "BaseTrainer", "PromoTrainer", "Evaluator"} <= set(timings["cached"])
     assert set(os.listdir(os.path.join(run, "serving_model", "promo"))) == before
+
+
+def test_rest_contract_in_process_with_row_and_columnar_bodies(model_dir, test_rows):
+    from serving.smoke import UNKNOWN_ROW, smoke
+
+    assert smoke(model_dir, test_rows.head(8).to_dict("records") + [UNKNOWN_ROW])
+
+
+def test_tensorflow_model_server_answers_the_same_bodies_over_http(model_dir, test_rows, tmp_path):
+    import shutil
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    from serving.client import parse_reply, predict_url, row_request
+
+    binary = shutil.which("tensorflow_model_server")
+    if binary is None:
+        pytest.skip("tensorflow_model_server is not installed (it is on none of the package registries these machines reach)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = os.path.dirname(model_dir)
+    server = subprocess.Popen([binary, f"--rest_api_port={port}", "--port=0", "--model_name=promo", f"--model_base_path={base}"])
+    try:
+        body = json.dumps(row_request(test_rows.head(4).to_dict("records"))).encode()
+        for _ in range(60):
+            try:
+                with urllib.request.urlopen(urllib.request.Request(predict_url("127.0.0.1", port, "promo"), body), timeout=5) as reply:
+                    scores = parse_reply(json.load(reply))
+                break
+            except OSError:
+                time.sleep(1)
+        else:
+            pytest.fail("tensorflow_model_server did not answer within 60 s")
+        assert len(scores) == 4 and all(0 < s < 1 for s in scores)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -5,6 +5,10 @@
 - ``serving_tf_example``: serialized tf.Example rows -> ``score`` (what the Evaluator uses).
 - ``transform_features``: serialized tf.Example rows -> the transformed features (lets the Evaluator slice
   on ``is_cold``, which the Transform graph computes).
+- ``user_embeddings`` (user_id, user_features, history) and ``item_embeddings`` (item_id, item_features) ->
+  ``embedding``: vectors whose inner product is the model's logit, for an approximate-nearest-neighbour
+  index. (PROMO's item vector is computed without removing any user from the item's pinnacle list; the
+  served score removes the scored user, so the two can differ slightly for users on that list.)
 The Transform graph travels inside the SavedModel, so a request needs only raw ids and features.
 """
 from __future__ import annotations
@@ -14,9 +18,20 @@ from typing import Sequence
 import tensorflow as tf
 from tensorflow import keras
 
+from trainer.base_model import ITEM_INPUTS, USER_INPUTS
 from transforms import features as F
 
 SCORE = "score"
+EMBEDDING = "embedding"
+USER_RAW = (F.USER_ID, F.USER_FEATURES, F.HISTORY)
+ITEM_RAW = (F.ITEM_ID, F.ITEM_FEATURES)
+
+
+def _embedding_functions(model: keras.Model):
+    """(user, item) functions of transformed features whose row-wise inner product is the logit."""
+    if hasattr(model, "user_embedding"):  # the prompt-stage model
+        return model.user_embedding, model.item_embedding
+    return model.get_layer("user_tower"), model.get_layer("item_tower")
 
 
 def _serving_raw_spec(tf_transform_output):
@@ -55,6 +70,18 @@ def export_serving_model(model: keras.Model, tf_transform_output, export_dir: st
     def transform_features(serialized):
         return model.tft_layer(tf.io.parse_example(serialized, raw_spec))
 
+    user_fn, item_fn = _embedding_functions(model)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in USER_RAW])
+    def user_embeddings(user_id, user_features, history):
+        transformed = model.tft_layer(_raw_from_strings(dict(zip(USER_RAW, (user_id, user_features, history))), raw_spec))
+        return {EMBEDDING: user_fn({n: transformed[n] for n in USER_INPUTS})}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in ITEM_RAW])
+    def item_embeddings(item_id, item_features):
+        transformed = model.tft_layer(_raw_from_strings(dict(zip(ITEM_RAW, (item_id, item_features))), raw_spec))
+        return {EMBEDDING: item_fn({n: transformed[n] for n in ITEM_INPUTS})}
+
     model.save(
         export_dir,
         save_format="tf",
@@ -62,5 +89,7 @@ def export_serving_model(model: keras.Model, tf_transform_output, export_dir: st
             "serving_default": serve_raw,
             "serving_tf_example": serve_tf_examples,
             "transform_features": transform_features,
+            "user_embeddings": user_embeddings,
+            "item_embeddings": item_embeddings,
         },
     )

@@ -76,6 +76,7 @@ class PromoConfig:
 @dataclasses.dataclass
 class Forward:
     logits: tf.Tensor
+    item_embedding: Optional[tf.Tensor] = None
     h_pos: Optional[tf.Tensor] = None
     h_neg: Optional[tf.Tensor] = None
     pos_mask: Optional[tf.Tensor] = None
@@ -143,11 +144,22 @@ class PromoModel(keras.Model):
         return self.user_id_embedding(tf.maximum(users_plus_one - 1, 0))
 
     # --- forward --------------------------------------------------------------------------------------------
-    def forward(self, features, training=False) -> Forward:
+    def user_embedding(self, features) -> tf.Tensor:
+        """The user side [e_u ; e_u or E(u)]: its inner product with ``item_embedding`` is the logit."""
         user_vector = self.user_tower({n: features[n] for n in USER_INPUTS})
+        user_half = user_vector if self.config.score_fusion == "tower" else self.user_id_embedding(features[F.USER_INDEX])
+        return tf.concat([user_vector, user_half], axis=1)
+
+    def item_embedding(self, features) -> tf.Tensor:
+        """The item side [h_i ; MLP(...)] with no user removed from the pinnacle list (for an ANN index)."""
+        return self.forward(features).item_embedding
+
+    def forward(self, features, training=False) -> Forward:
+        """Logits, item embeddings and the prompt outputs the losses need. Without USER_INDEX in
+        ``features`` no user is removed from the pinnacle lists and the logits are not computed."""
         item_vector = self.item_tower({n: features[n] for n in ITEM_INPUTS})
         item_rows = features[F.ITEM_INDEX]
-        users_plus_one = features[F.USER_INDEX] + 1
+        users_plus_one = features[F.USER_INDEX] + 1 if F.USER_INDEX in features else tf.zeros_like(item_rows)
         donors = self.donor_rows(item_vector)
         pos_users, pos_mask = self.pinnacle_users(item_rows, donors, users_plus_one)
         pinnacle_mean = _masked_mean(self._user_embeddings(pos_users), pos_mask)
@@ -173,9 +185,9 @@ class PromoModel(keras.Model):
                 sources.append(self.item_feature_bag(features[F.ITEM_FEATURE_INDICES]))
             h0 = tf.stack(sources, axis=1)
             parts += [tf.reduce_mean(h0, axis=1), tf.reduce_mean(self.prompt_network((prompt_rows, h0)), axis=1)]
-        prompt_half = self.fusion(tf.concat(parts, axis=1))
-        user_half = user_vector if self.config.score_fusion == "tower" else self.user_id_embedding(features[F.USER_INDEX])
-        result.logits = tf.reduce_sum(user_vector * item_vector, axis=1) + tf.reduce_sum(user_half * prompt_half, axis=1)
+        result.item_embedding = tf.concat([item_vector, self.fusion(tf.concat(parts, axis=1))], axis=1)
+        if F.USER_INDEX in features:
+            result.logits = tf.reduce_sum(self.user_embedding(features) * result.item_embedding, axis=1)
         return result
 
     def call(self, features, training=False):

@@ -93,3 +93,14 @@ def test_training_starts_from_the_base_scores(parts):
 def test_unknown_variant_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown variant 'promo_x'"):
         PromoConfig(variant="promo_x")
+
+
+@pytest.mark.parametrize("fusion", ["tower", "tower_id"])
+def test_user_and_item_embeddings_give_the_logit_for_users_on_no_pinnacle_list(parts, fusion):
+    base, tables, rng = parts
+    model = PromoModel(base, tables, PromoConfig(score_fusion=fusion))
+    batch = _batch(16, rng)
+    batch[F.USER_INDEX][:] = 0  # user index 0 (+1 = 1) is on no pinnacle list of _tables
+    item_only = {k: batch[k] for k in (F.ITEM_INDEX, F.ITEM_FEATURE_INDICES)}
+    dots = np.sum(model.user_embedding(batch).numpy() * model.item_embedding(item_only).numpy(), axis=1)
+    np.testing.assert_allclose(dots, model(batch).numpy(), rtol=1e-5, atol=1e-5)
