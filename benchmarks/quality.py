@@ -32,7 +32,7 @@ from data.examples import catalogue
 from data.splits import cold_items
 from evaluation.baselines import PopularityRanker, RandomRanker, UserKnnRanker
 from evaluation.protocol import VIEWS, build_cases
-from evaluation.scoring import SavedModelRanker, case_ranks, evaluate
+from evaluation.scoring import SavedModelRanker, evaluate, flatten_cases
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 PAPER_TABLE2_ML100K_COLD = {  # paper Table 2 (cold targets, x100); NOT reproduced by the paper's own code
@@ -108,22 +108,17 @@ def histogram(scores: Dict[str, Dict[str, np.ndarray]], path: str) -> None:
     fig.savefig(path, dpi=100)
 
 
-def group_scores(ranker, cases) -> Dict[str, np.ndarray]:
+def group_scores(ranker, cases, cold: pd.Index) -> Dict[str, np.ndarray]:
     """Scores of cold positives, cold negatives and warm negatives over ``cases`` (the paper's Fig. 2)."""
-    cold_set = {c.item_id for c in cases if c.is_cold}
-    users, items = [], []
-    for case in cases:
-        users += [case.user_id] * (1 + len(case.negatives))
-        items += [case.item_id] + list(case.negatives)
+    users, items, starts = flatten_cases(cases)
     scores = ranker.score_many(users, items)
     positive = np.zeros(len(items), bool)
-    offset = 0
-    for case in cases:
-        positive[offset] = True
-        offset += 1 + len(case.negatives)
-    return {"cold positives": scores[positive & np.isin(items, list(cold_set))]} | {
-        "cold negatives": scores[~positive & np.array([i in cold_set for i in items])],
-        "warm negatives": scores[~positive & ~np.array([i in cold_set for i in items])],
+    positive[starts[:-1]] = True
+    is_cold = np.isin(np.asarray(items), np.asarray(cold))
+    return {
+        "cold positives": scores[positive & is_cold],
+        "cold negatives": scores[~positive & is_cold],
+        "warm negatives": scores[~positive & ~is_cold],
     }
 
 
@@ -192,7 +187,7 @@ def main(argv=None) -> int:
                 ranker = SavedModelRanker(model_dir, users, items, histories)
                 record(variant, ranker, seed)
                 if seed == args.seeds[0] and variant in ("pretrain", "promo"):
-                    fig2[variant] = group_scores(ranker, build_cases(split_frame, items_index, cold, "sampled", seed=seed, split=args.split))
+                    fig2[variant] = group_scores(ranker, build_cases(split_frame, items_index, cold, "sampled", seed=seed, split=args.split), cold)
 
     elapsed = time.monotonic() - started
     os.makedirs(RESULTS, exist_ok=True)

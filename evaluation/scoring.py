@@ -48,20 +48,22 @@ class SavedModelRanker:
         return self.score_many([user_id] * len(item_ids), list(item_ids))
 
 
+def flatten_cases(cases: List[Case]):
+    """All (user, item) pairs of ``cases``, each case's positive first, and where each case starts."""
+    users, items, starts = [], [], []
+    for case in cases:
+        starts.append(len(items))
+        users += [case.user_id] * (1 + len(case.negatives))
+        items += [case.item_id] + list(case.negatives)
+    return users, items, np.array(starts + [len(items)])
+
+
 def case_ranks(ranker, cases: List[Case]) -> np.ndarray:
     """The positive's rank in every case; batched through ``score_many`` when the ranker has it."""
     if hasattr(ranker, "score_many"):
-        users, items = [], []
-        for case in cases:
-            users += [case.user_id] * (1 + len(case.negatives))
-            items += [case.item_id] + list(case.negatives)
+        users, items, starts = flatten_cases(cases)
         scores = ranker.score_many(users, items)
-        ranks, offset = [], 0
-        for case in cases:
-            n = 1 + len(case.negatives)
-            ranks.append(rank_of_positive(scores[offset], scores[offset + 1:offset + n]))
-            offset += n
-        return np.array(ranks)
+        return np.array([rank_of_positive(scores[a], scores[a + 1:b]) for a, b in zip(starts[:-1], starts[1:])])
     return np.array([
         rank_of_positive(s[0], s[1:]) for s in (ranker.score(c.user_id, np.concatenate([[c.item_id], c.negatives])) for c in cases)
     ])
