@@ -13,7 +13,6 @@ a score-histogram PNG (the paper's Fig. 2) for the base and PROMO.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import platform

@@ -3,7 +3,6 @@ import functools
 
 import numpy as np
 import pytest
-import tensorflow as tf
 import tensorflow_transform as tft
 import tensorflow_transform.beam as tft_beam
 from tensorflow_metadata.proto.v0 import schema_pb2
