@@ -152,3 +152,18 @@ def test_tensorflow_model_server_answers_the_same_bodies_over_http(model_dir, te
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_held_out_rows_never_feed_the_pinnacle_lists(run, loaded):
+    """Were eval/test rows analyzed, a held-out positive's user would sit in its item's Transform list."""
+    frame = pd.read_csv(os.path.join(run, "data", "synthetic", "examples", "test", "examples.csv"), dtype=str, keep_default_na=False)
+    positives = frame[frame["label"] == "1"]
+    interactions = pd.read_csv(os.path.join(run, "data", "synthetic", "canonical", "interactions.csv"), dtype={"user_id": str, "item_id": str})
+    train_pairs = set(zip(*[interactions.loc[(interactions["split"] == "train") & (interactions["label"] == 1), c] for c in ("user_id", "item_id")]))
+    out = loaded.signatures["transform_features"](examples=_serialized(positives))
+    users = out[F.USER_INDEX].numpy() + 1
+    candidates = out[F.PINNACLE_CANDIDATES].numpy()
+    listed = [u in row for u, row in zip(users, candidates)]
+    also_train = [(u, i) in train_pairs for u, i in zip(positives["user_id"], positives["item_id"])]
+    assert len(positives) > 100
+    assert all(not seen or again for seen, again in zip(listed, also_train))
