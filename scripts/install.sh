@@ -8,21 +8,25 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$here/.venv}
 python=${PYTHON:-python3}
 
-if ! command -v uv >/dev/null 2>&1; then
-  echo "[install] uv not found: installing it with pip (user site)"
-  "$python" -m pip install --quiet --user uv || "$python" -m pip install --quiet uv
-  export PATH="$HOME/.local/bin:$PATH"
+if command -v uv >/dev/null 2>&1; then
+  uv=(uv)
+else
+  echo "[install] uv not found: installing it with pip"
+  # (a Debian system Python refuses pip installs as "externally managed": the user site is the fallback)
+  "$python" -m pip install --quiet uv || "$python" -m pip install --quiet --user uv \
+    || "$python" -m pip install --quiet --user --break-system-packages uv
+  uv=("$python" -m uv)  # works wherever pip put the uv binary
 fi
 
 echo "[install] creating $venv"
-uv venv --quiet --allow-existing --python "$python" "$venv"
+"${uv[@]}" venv --quiet --allow-existing --python "$python" "$venv"
 echo "[install] installing requirements/lock.txt (TF 2.16, Beam, TFT/TFDV/TFMA 1.16 family) ..."
-uv pip sync --quiet --python "$venv/bin/python" "$here/requirements/lock.txt"
+"${uv[@]}" pip sync --quiet --python "$venv/bin/python" "$here/requirements/lock.txt"
 # tfx and ml-pipelines-sdk declare Requires-Python <3.11 but are pure Python and run on 3.11:
 # installed without dependency resolution; their dependencies are all in lock.txt.
 echo "[install] installing tfx 1.16.0 and ml-pipelines-sdk 1.16.0 (--no-deps)"
-uv pip install --quiet --python "$venv/bin/python" --no-deps -r "$here/requirements/tfx-nodeps.txt"
+"${uv[@]}" pip install --quiet --python "$venv/bin/python" --no-deps -r "$here/requirements/tfx-nodeps.txt"
 echo "[install] installing this project (editable)"
-uv pip install --quiet --python "$venv/bin/python" --no-deps -e "$here"
+"${uv[@]}" pip install --quiet --python "$venv/bin/python" --no-deps -e "$here"
 "$venv/bin/python" -c "import tfx, tensorflow as tf, tensorflow_transform as tft; print('[install] ok: tfx', tfx.__version__, '| tensorflow', tf.__version__, '| tft', tft.__version__)"
 echo "[install] done. Activate with: source $venv/bin/activate"
