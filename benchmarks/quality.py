@@ -133,7 +133,7 @@ def main(argv=None) -> int:
 
     from trainer.export import export_serving_model
     from trainer.promo_model import PromoConfig
-    from trainer.promo_task import SERVING_INPUTS, load_base_model, train_prompt_stage
+    from trainer.promo_task import load_base_model, train_prompt_stage
     from trainer.task import TrainingConfig, train_base_model
 
     pipeline_name = f"promo-{args.dataset}"
@@ -177,12 +177,12 @@ def main(argv=None) -> int:
             )
             if not os.path.exists(os.path.join(base_dir, "saved_model.pb")):
                 base = train_base_model(tf_transform_output, train_files, eval_files, TrainingConfig(epochs=args.base_epochs, seed=seed))
-                export_serving_model(base, tf_transform_output, base_dir, SERVING_INPUTS)
+                export_serving_model(base, tf_transform_output, base_dir)
             for variant in args.variants:
                 config = PromoConfig.from_custom_config({"seed": seed, **overrides, "variant": variant})
                 model = train_prompt_stage(load_base_model(base_dir), tf_transform_output, train_files, eval_files, config)
                 model_dir = os.path.join(scratch, f"{variant}-{seed}")
-                export_serving_model(model, tf_transform_output, model_dir, SERVING_INPUTS)
+                export_serving_model(model, tf_transform_output, model_dir)
                 ranker = SavedModelRanker(model_dir, users, items, histories)
                 record(variant, ranker, seed)
                 if seed == args.seeds[0] and variant in ("pretrain", "promo"):

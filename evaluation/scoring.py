@@ -9,9 +9,6 @@ import pandas as pd
 from evaluation.metrics import rank_of_positive, ranking_metrics
 from evaluation.protocol import Case
 
-GROUPS = ("cold", "warm", "all")
-
-
 class SavedModelRanker:
     """Scores (user, items) with a pushed model's ``serving_default`` signature and raw features.
 

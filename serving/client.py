@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Dict, List, Mapping, Optional, Sequence
 
+from transforms import features as F
+
 SIGNATURE_INPUTS = {
-    "serving_default": ("user_id", "item_id", "user_features", "item_features", "history"),
-    "user_embeddings": ("user_id", "user_features", "history"),
-    "item_embeddings": ("item_id", "item_features"),
+    "serving_default": F.RAW_STRING_FEATURES,
+    "user_embeddings": F.USER_RAW_FEATURES,
+    "item_embeddings": F.ITEM_RAW_FEATURES,
 }
 SIGNATURE_OUTPUT = {"serving_default": "score", "user_embeddings": "embedding", "item_embeddings": "embedding"}
 

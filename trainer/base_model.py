@@ -18,6 +18,7 @@ from transforms import features as F
 
 USER_INPUTS = (F.USER_INDEX, F.USER_FEATURE_INDICES, F.HISTORY_INDICES)
 ITEM_INPUTS = (F.ITEM_INDEX, F.ITEM_FEATURE_INDICES)
+MODEL_INPUTS = USER_INPUTS + ITEM_INPUTS  # what every scoring model (base, fine-tuned, PROMO) is called with
 INPUT_SHAPES = {
     F.USER_INDEX: (),
     F.ITEM_INDEX: (),
@@ -91,7 +92,7 @@ def build_two_tower(sizes: VocabularySizes, config: TowerConfig = TowerConfig())
     """The base model: transformed features in, one logit per example out (user vector . item vector)."""
     user_tower = build_user_tower(sizes, config)
     item_tower = build_item_tower(sizes, config)
-    inputs = model_inputs(USER_INPUTS + ITEM_INPUTS)
+    inputs = model_inputs(MODEL_INPUTS)
     user_vector = user_tower({name: inputs[name] for name in USER_INPUTS})
     item_vector = item_tower({name: inputs[name] for name in ITEM_INPUTS})
     logit = keras.layers.Dot(axes=1, name="logit")([user_vector, item_vector])

@@ -13,18 +13,14 @@ The Transform graph travels inside the SavedModel, so a request needs only raw i
 """
 from __future__ import annotations
 
-from typing import Sequence
-
 import tensorflow as tf
 from tensorflow import keras
 
-from trainer.base_model import ITEM_INPUTS, USER_INPUTS
+from trainer.base_model import ITEM_INPUTS, MODEL_INPUTS, USER_INPUTS
 from transforms import features as F
 
 SCORE = "score"
 EMBEDDING = "embedding"
-USER_RAW = (F.USER_ID, F.USER_FEATURES, F.HISTORY)
-ITEM_RAW = (F.ITEM_ID, F.ITEM_FEATURES)
 
 
 def _embedding_functions(model: keras.Model):
@@ -48,14 +44,14 @@ def _raw_from_strings(strings, raw_spec):
     return raw
 
 
-def export_serving_model(model: keras.Model, tf_transform_output, export_dir: str, input_names: Sequence[str]) -> None:
-    """Saves ``model`` (transformed features ``input_names`` -> logit) with the signatures above at ``export_dir``."""
+def export_serving_model(model: keras.Model, tf_transform_output, export_dir: str) -> None:
+    """Saves ``model`` (transformed MODEL_INPUTS -> logit) with the signatures above at ``export_dir``."""
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = _serving_raw_spec(tf_transform_output)
 
     def score(raw):
         transformed = model.tft_layer(raw)
-        return {SCORE: tf.sigmoid(tf.reshape(model({n: transformed[n] for n in input_names}), [-1]))}
+        return {SCORE: tf.sigmoid(tf.reshape(model({n: transformed[n] for n in MODEL_INPUTS}), [-1]))}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in F.RAW_STRING_FEATURES])
     def serve_raw(user_id, item_id, user_features, item_features, history):
@@ -72,14 +68,15 @@ def export_serving_model(model: keras.Model, tf_transform_output, export_dir: st
 
     user_fn, item_fn = _embedding_functions(model)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in USER_RAW])
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in F.USER_RAW_FEATURES])
     def user_embeddings(user_id, user_features, history):
-        transformed = model.tft_layer(_raw_from_strings(dict(zip(USER_RAW, (user_id, user_features, history))), raw_spec))
+        strings = dict(zip(F.USER_RAW_FEATURES, (user_id, user_features, history)))
+        transformed = model.tft_layer(_raw_from_strings(strings, raw_spec))
         return {EMBEDDING: user_fn({n: transformed[n] for n in USER_INPUTS})}
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in ITEM_RAW])
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in F.ITEM_RAW_FEATURES])
     def item_embeddings(item_id, item_features):
-        transformed = model.tft_layer(_raw_from_strings(dict(zip(ITEM_RAW, (item_id, item_features))), raw_spec))
+        transformed = model.tft_layer(_raw_from_strings(dict(zip(F.ITEM_RAW_FEATURES, (item_id, item_features))), raw_spec))
         return {EMBEDDING: item_fn({n: transformed[n] for n in ITEM_INPUTS})}
 
     model.save(

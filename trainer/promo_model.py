@@ -35,7 +35,6 @@ from trainer.variants import PROMPT_INFORMATION, VARIANTS
 from transforms import features as F
 
 
-
 @dataclasses.dataclass(frozen=True)
 class PromoConfig:
     """Prompt-stage hyperparameters (the PROMO Trainer's ``custom_config``)."""
@@ -161,8 +160,9 @@ class PromoModel(keras.Model):
         item_rows = features[F.ITEM_INDEX]
         users_plus_one = features[F.USER_INDEX] + 1 if F.USER_INDEX in features else tf.zeros_like(item_rows)
         donors = self.donor_rows(item_vector)
-        pos_users, pos_mask = self.pinnacle_users(item_rows, donors, users_plus_one)
-        pinnacle_mean = _masked_mean(self._user_embeddings(pos_users), pos_mask)
+        if self.information in ("pinnacle", None):
+            pos_users, pos_mask = self.pinnacle_users(item_rows, donors, users_plus_one)
+            pinnacle_mean = _masked_mean(self._user_embeddings(pos_users), pos_mask)
         prompt_rows = tf.where(tf.equal(item_rows, self.oov_row), donors, item_rows)
         if self.config.variant == "promo_m":
             prompt_rows = tf.zeros_like(prompt_rows)

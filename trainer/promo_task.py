@@ -9,14 +9,13 @@ import tensorflow_transform as tft
 from tensorflow import keras
 from tfx import v1 as tfx
 
-from trainer.base_model import ITEM_INPUTS, USER_INPUTS, VocabularySizes, compile_for_training
+from trainer.base_model import MODEL_INPUTS, VocabularySizes, compile_for_training
 from trainer.export import export_serving_model
 from trainer.inputs import transformed_dataset
 from trainer.item_tables import collect_item_tables
 from trainer.promo_model import PromoConfig, PromoModel
 from transforms import features as F
 
-SERVING_INPUTS = USER_INPUTS + ITEM_INPUTS
 TABLE_FEATURES = (F.ITEM_INDEX, F.PINNACLE_CANDIDATES, F.NEGATIVE_USERS, F.ITEM_FEATURE_INDICES, F.IS_COLD)
 
 
@@ -41,8 +40,8 @@ def train_prompt_stage(
     if config.variant == "pretrain":
         return base
     if config.variant == "finetune":
-        train = transformed_dataset(train_files, tf_transform_output, config.batch_size, SERVING_INPUTS, True, config.seed)
-        evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, SERVING_INPUTS, False)
+        train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed)
+        evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False)
         return fine_tune(base, train, evaluation, config)
     sizes = VocabularySizes.from_transform_output(tf_transform_output)
     print(f"[promo] collecting per-item pinnacle tables over {len(train_files)} file(s)", flush=True)
@@ -51,11 +50,11 @@ def train_prompt_stage(
     )
     model = PromoModel(base, tables, config)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
-    names = SERVING_INPUTS + (F.IS_COLD,)
+    names = MODEL_INPUTS + (F.IS_COLD,)
     train = transformed_dataset(train_files, tf_transform_output, config.batch_size, names, True, config.seed)
     evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, names, False)
     first_batch, _ = next(iter(train))
-    model({name: first_batch[name] for name in SERVING_INPUTS})  # records the serving inputs, which saving needs
+    model({name: first_batch[name] for name in MODEL_INPUTS})  # records the serving inputs, which saving needs
     model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2)
     return model
 
@@ -66,4 +65,4 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     base = load_base_model(fn_args.base_model)
     model = train_prompt_stage(base, tf_transform_output, fn_args.train_files, fn_args.eval_files, config)
-    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir, SERVING_INPUTS)
+    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir)

@@ -9,7 +9,7 @@ import tensorflow_transform as tft
 from tfx import v1 as tfx
 
 from trainer.base_model import (
-    ITEM_INPUTS, USER_INPUTS, TowerConfig, VocabularySizes, build_two_tower, compile_for_training,
+    MODEL_INPUTS, TowerConfig, VocabularySizes, build_two_tower, compile_for_training,
 )
 from trainer.export import export_serving_model
 from trainer.inputs import transformed_dataset
@@ -36,14 +36,11 @@ class TrainingConfig:
         return TowerConfig(self.embedding_dim, self.hidden_units, self.output_dim)
 
 
-INPUTS = USER_INPUTS + ITEM_INPUTS
-
-
 def train_base_model(tf_transform_output, train_files: List[str], eval_files: List[str], config: TrainingConfig) -> tf.keras.Model:
     """Trains the two-tower base on ``train_files``, validating on ``eval_files`` after each epoch."""
     tf.keras.utils.set_random_seed(config.seed)
-    train = transformed_dataset(train_files, tf_transform_output, config.batch_size, INPUTS, True, config.seed)
-    evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, INPUTS, False)
+    train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed)
+    evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False)
     model = build_two_tower(VocabularySizes.from_transform_output(tf_transform_output), config.tower_config())
     compile_for_training(model, config.learning_rate)
     model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2)
@@ -55,4 +52,4 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     config = TrainingConfig.from_custom_config(fn_args.custom_config)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     model = train_base_model(tf_transform_output, fn_args.train_files, fn_args.eval_files, config)
-    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir, INPUTS)
+    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir)

@@ -10,6 +10,8 @@ USER_FEATURES = "user_features"
 ITEM_FEATURES = "item_features"
 HISTORY = "history"
 RAW_STRING_FEATURES = (USER_ID, ITEM_ID, USER_FEATURES, ITEM_FEATURES, HISTORY)
+USER_RAW_FEATURES = (USER_ID, USER_FEATURES, HISTORY)  # what the user_embeddings signature takes
+ITEM_RAW_FEATURES = (ITEM_ID, ITEM_FEATURES)  # what the item_embeddings signature takes
 
 # Transformed features.
 USER_INDEX = "user_index"  # [B] int64, vocabulary index; OOV users share index vocab_size
