@@ -67,7 +67,7 @@ def main(argv=None) -> int:
 
     cold_threshold, alpha, beta = DATASET_SETTINGS[args.dataset]
     pipeline = create_pipeline(
-        pipeline_name=f"{configs.PIPELINE_NAME}-{args.dataset}",
+        pipeline_name=configs.pipeline_name(args.dataset),
         pipeline_root=args.pipeline_root,
         examples_dir=os.path.join(args.data_root, "examples"),
         serving_model_dir=args.serving_model_dir,

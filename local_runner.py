@@ -89,7 +89,7 @@ def main(argv=None) -> int:
 
     from pipeline.pipeline import create_pipeline
 
-    pipeline_name = f"{configs.PIPELINE_NAME}-{args.dataset}"
+    pipeline_name = configs.pipeline_name(args.dataset)
     serving_root = os.path.join(root, "serving_model", configs.MODEL_NAME)
     epochs = args.epochs or (1 if args.quick else 3)
     pipeline = create_pipeline(

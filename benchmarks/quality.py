@@ -26,7 +26,8 @@ import pandas as pd
 
 import promo_env  # noqa: F401
 import local_runner
-from benchmarks.artifacts import latest_artifact, transformed_files
+from pipeline import configs
+from pipeline.artifacts import latest_artifact, transformed_files
 from data.examples import catalogue
 from data.splits import cold_items
 from evaluation.baselines import PopularityRanker, RandomRanker, UserKnnRanker
@@ -136,7 +137,7 @@ def main(argv=None) -> int:
     from trainer.promo_task import load_base_model, train_prompt_stage
     from trainer.task import TrainingConfig, train_base_model
 
-    pipeline_name = f"promo-{args.dataset}"
+    pipeline_name = configs.pipeline_name(args.dataset)
     transform_graph = latest_artifact(root, pipeline_name, "Transform", "transform_graph")
     tf_transform_output = tft.TFTransformOutput(transform_graph)
     train_files, eval_files = transformed_files(root, pipeline_name, "train"), transformed_files(root, pipeline_name, "eval")

@@ -6,12 +6,16 @@ One log holds three tables:
 - ``users``: user_id, user_features (a space-separated bag of ``field=value`` tokens).
 - ``items``: item_id, item_features (the same, for items).
 Feature bags keep one schema, one Transform and one model for every dataset.
+
+Repeated (user_id, item_id) pairs are merged into one interaction (``merge_duplicates``): otherwise an
+earlier copy of a held-out positive would sit in training and leak it.
 """
 from __future__ import annotations
 
 import dataclasses
 from typing import Dict
 
+import numpy as np
 import pandas as pd
 
 INTERACTION_COLUMNS = ("user_id", "item_id", "timestamp", "label", "cr", "ir")
@@ -48,7 +52,7 @@ class InteractionLog:
     items: pd.DataFrame
 
     def __post_init__(self):
-        self.interactions = _typed_interactions(self.interactions)
+        self.interactions, self.merged_duplicates = merge_duplicates(_typed_interactions(self.interactions))
         self.users = self.users.loc[:, list(USER_COLUMNS)].astype(str)
         self.items = self.items.loc[:, list(ITEM_COLUMNS)].astype(str)
 
@@ -73,6 +77,20 @@ def _typed_interactions(frame: pd.DataFrame) -> pd.DataFrame:
     frame["cr"] = frame["cr"].astype("float64")
     frame["ir"] = frame["ir"].astype("float64")
     return frame.reset_index(drop=True)
+
+
+def merge_duplicates(frame: pd.DataFrame):
+    """One row per (user_id, item_id): the highest label, first reached at the earliest such timestamp (ties in
+    file order), with the pair's highest cr and ir. Returns (frame in file order, number of rows merged away)."""
+    key = ["user_id", "item_id"]
+    if not frame.duplicated(key).any():
+        return frame, 0
+    ordered = frame.assign(_row=np.arange(len(frame))).sort_values(
+        key + ["label", "timestamp", "_row"], ascending=[True, True, False, True, True], kind="stable"
+    )
+    best = ordered.drop_duplicates(key).drop(columns=["cr", "ir"])
+    merged = best.join(frame.groupby(key)[["cr", "ir"]].max(), on=key).sort_values("_row")
+    return merged.loc[:, list(INTERACTION_COLUMNS)].reset_index(drop=True), len(frame) - len(merged)
 
 
 def _count_fields(bags: pd.Series) -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Callable, Dict, Iterable, Optional, Sequence
 
 import pandas as pd
@@ -44,7 +45,8 @@ def read_delimited(
     except pd.errors.EmptyDataError as err:
         raise DataError(path, "file has no rows") from err
     except pd.errors.ParserError as err:
-        raise DataError(path, f"malformed row: {err}") from err
+        line = re.search(r"line (\d+)", str(err))
+        raise DataError(path, f"malformed row: {err}", row=int(line.group(1)) if line else None) from err
     if frame.empty:
         raise DataError(path, "file has a header but no rows")
     if rename_header is not None:
@@ -57,15 +59,18 @@ def read_delimited(
         if empty.any():
             raise DataError(path, "empty value", row=int(empty.idxmax()) + 1 + header_lines, field=field)
     for field in numeric:
-        values = pd.to_numeric(frame[field].where(frame[field] != ""), errors="coerce")
-        bad = values.isna() & (frame[field] != "")
-        if bad.any():
-            row = int(bad.idxmax())
-            raise DataError(
-                path, f"not a number: {frame[field].iloc[row]!r}", row=row + 1 + header_lines, field=field
-            )
-        frame[field] = values
+        frame[field] = numbers(frame, field, path, header_lines)
     return frame
+
+
+def numbers(frame: pd.DataFrame, field: str, path: str, header_lines: int = 1) -> pd.Series:
+    """``frame[field]`` (strings) as numbers, '' as NaN; a DataError names the first value that is not one."""
+    values = pd.to_numeric(frame[field].where(frame[field] != ""), errors="coerce")
+    bad = values.isna() & (frame[field] != "")
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise DataError(path, f"not a number: {frame[field].iloc[row]!r}", row=row + 1 + header_lines, field=field)
+    return values
 
 
 def tokens(prefix: str, values: pd.Series) -> pd.Series:

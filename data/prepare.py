@@ -54,6 +54,7 @@ def summarize(log: InteractionLog, split_frame) -> Dict[str, object]:
         "users": int(log.interactions["user_id"].nunique()),
         "items": int(log.interactions["item_id"].nunique()),
         "interactions": int(len(log.interactions)),
+        "merged_duplicates": int(log.merged_duplicates),
         "positives": int(log.interactions["label"].sum()),
         "user_feature_fields": fields["user"],
         "item_feature_fields": fields["item"],

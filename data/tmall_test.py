@@ -16,9 +16,11 @@ def _write(directory, name, text):
 def test_actions_map_to_labels_and_values(tmp_path):
     _write(tmp_path, "user_log_format1.csv", HEADER + "1,100,5,7,,0511,0\n1,100,5,7,,0512,1\n1,200,6,8,9,1111,2\n2,200,6,8,9,0601,3\n")
     log = load_tmall(str(tmp_path))
-    assert list(log.interactions["label"]) == [0, 1, 1, 1]
-    assert list(log.interactions["ir"]) == [0.0, 0.4, 1.0, 0.6]
-    assert list(log.interactions["timestamp"]) == [511, 512, 1111, 601]
+    # user 1's click then add-to-cart on item 100 merge into one interaction, positive from the cart day on
+    assert log.merged_duplicates == 1
+    assert list(log.interactions["label"]) == [1, 1, 1]
+    assert list(log.interactions["ir"]) == [0.4, 1.0, 0.6]
+    assert list(log.interactions["timestamp"]) == [512, 1111, 601]
     items = dict(zip(log.items["item_id"], log.items["item_features"]))
     assert items == {"100": "cat_id=5 seller_id=7", "200": "cat_id=6 seller_id=8 brand_id=9"}
     assert (log.users["user_features"] == "").all()

@@ -9,6 +9,13 @@ PREPROCESSING_FN = "transforms.preprocessing.preprocessing_fn"
 RUN_FN = "trainer.task.run_fn"  # the pre-trained two-tower base
 PROMO_RUN_FN = "trainer.promo_task.run_fn"  # the prompt stage on the frozen base
 
+
+
+def pipeline_name(dataset: str) -> str:
+    """The pipeline's name for one dataset (its artifacts live under <root>/tfx/<name>/)."""
+    return f"{PIPELINE_NAME}-{dataset}"
+
+
 # The Evaluator blesses a model (and the Pusher pushes it) only when its test AUC is above this.
 MIN_AUC = 0.5
 

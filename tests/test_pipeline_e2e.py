@@ -18,13 +18,6 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("promo-run"))
-    assert local_runner.main(["--dataset", "synthetic", "--epochs", "3", "--output-root", root]) == 0
-    return root
-
-
-@pytest.fixture(scope="module")
 def model_dir(run):
     path = local_runner.pushed_model_dir(os.path.join(run, "serving_model", "promo"))
     assert path is not None and os.path.exists(os.path.join(path, "saved_model.pb"))

@@ -16,7 +16,9 @@ For an example (u, i):
 Variants: ``promo_m`` one shared prompt network; ``promo_t`` no prompt network (mean(S_pos) is a plain input of
 the MLP); ``promo_i`` / ``promo_f`` / ``promo_if`` the prompt information is the item's id embedding / feature
 embedding / both instead of pinnacle users (no L_pfpe, which needs pinnacle and negative lists).
-Unknown items (the OOV row) use their pseudo-pinnacle donor's prompt network.
+Unknown items (the OOV row) use their pseudo-pinnacle donor's prompt network. Items added by a refresh
+(trainer/refresh.py) have table rows after the base vocabulary's: ``new_item_ids`` maps their raw ids to those
+rows (``table_rows``); the frozen base still sees them as its OOV item.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from tensorflow import keras
 
 from trainer.base_model import ITEM_EMBEDDING, ITEM_INPUTS, USER_EMBEDDING, USER_INPUTS
 from trainer.item_tables import ItemTables, pinnacle_similarity
-from trainer.prompt_network import PersonalizedPromptNetwork
+from trainer.prompt_network import PersonalizedPromptNetwork, row_width
 from trainer.promo_losses import pape_loss, pfpe_loss
 from trainer.variants import PROMPT_INFORMATION, VARIANTS
 from transforms import features as F
@@ -56,6 +58,9 @@ class PromoConfig:
     #   space the pinnacle users' embeddings live in)
     score_fusion: str = "tower"
     seed: int = 0
+    # Refuse to build prompt tables whose training footprint (weights + two Adam moments, float32) exceeds this;
+    # see benchmarks/prompt_tables.py for the per-item size and README "Scaling limits" for what to do instead.
+    max_prompt_table_gib: float = 8.0
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
@@ -82,6 +87,19 @@ class Forward:
     neg_mask: Optional[tf.Tensor] = None
 
 
+def check_prompt_table_size(n_rows: int, input_dim: int, config: PromoConfig) -> None:
+    """Raises a ValueError that says what to do when the prompt tables would not fit ``max_prompt_table_gib``."""
+    per_row = 3 * 4 * row_width(input_dim, config.prompt_dims)  # float32 weights + LazyAdam's two moments
+    need = n_rows * per_row / 2**30
+    if need > config.max_prompt_table_gib:
+        raise ValueError(
+            f"the per-item prompt tables for {n_rows:,} items need {need:.1f} GiB to train ({per_row / 1024:.1f} KiB per "
+            f"item with the optimizer's moments), above max_prompt_table_gib={config.max_prompt_table_gib:g}. Use smaller "
+            f"prompt_dims, the shared-network variant promo_m, or a machine with more memory and a higher "
+            f"max_prompt_table_gib (README: Scaling limits)"
+        )
+
+
 def _masked_mean(values: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
     mask = tf.cast(mask, values.dtype)[..., tf.newaxis]
     return tf.math.divide_no_nan(tf.reduce_sum(values * mask, axis=1), tf.reduce_sum(mask, axis=1))
@@ -90,7 +108,7 @@ def _masked_mean(values: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
 class PromoModel(keras.Model):
     """The prompt-tuned model: transformed features in, one logit per example out (see module docstring)."""
 
-    def __init__(self, base: keras.Model, tables: ItemTables, config: PromoConfig, **kwargs):
+    def __init__(self, base: keras.Model, tables: ItemTables, config: PromoConfig, new_item_ids=(), **kwargs):
         super().__init__(name=f"{config.variant}_model", **kwargs)
         self.config = config
         self.information = PROMPT_INFORMATION[config.variant]
@@ -101,8 +119,19 @@ class PromoModel(keras.Model):
         self.user_id_embedding = self.user_tower.get_layer(USER_EMBEDDING)
         self.item_id_embedding = self.item_tower.get_layer(ITEM_EMBEDDING)
         self.item_feature_bag = self.item_tower.get_layer("item_feature_bag")
+        self.oov_row = self.item_id_embedding.input_dim - 1  # the base vocabulary's OOV bucket
         n_items = tables.pinnacle.shape[0]
-        self.oov_row = n_items - 1
+        if n_items != self.oov_row + 1 + len(new_item_ids):
+            raise ValueError(f"tables have {n_items} rows; the base has {self.oov_row + 1} and {len(new_item_ids)} items were added")
+        self.new_item_ids = tuple(new_item_ids)
+        self.new_item_rows = None
+        if self.new_item_ids:
+            self.new_item_rows = tf.lookup.StaticHashTable(
+                tf.lookup.KeyValueTensorInitializer(
+                    tf.constant(self.new_item_ids), tf.range(self.oov_row + 1, n_items, dtype=tf.int64)
+                ),
+                default_value=-1,
+            )
         self.pinnacle_table = tf.Variable(tables.pinnacle, trainable=False, name="pinnacle_table")
         self.negative_table = tf.Variable(tables.negatives, trainable=False, name="negative_table")
         warm_rows = np.flatnonzero(tables.is_cold[: self.oov_row] == 0)
@@ -113,8 +142,10 @@ class PromoModel(keras.Model):
         )
         self.warm_rows = tf.Variable(warm_rows.astype(np.int64), trainable=False, name="warm_rows")
         self.warm_vectors = tf.Variable(warm_vectors, trainable=False, name="warm_vectors")
+        self.donor_table = tf.Variable(self._donors_of_rows(tables.features), trainable=False, name="donor_table")
         embedding_dim = self.user_id_embedding.output_dim
         if self.information is not None:
+            check_prompt_table_size(1 if config.variant == "promo_m" else n_items, embedding_dim, config)
             self.prompt_network = PersonalizedPromptNetwork(
                 1 if config.variant == "promo_m" else n_items, embedding_dim, config.prompt_dims, config.activation, config.seed,
                 name="prompt_network",
@@ -127,16 +158,43 @@ class PromoModel(keras.Model):
         self.loss_trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "rec", "pfpe", "pape")}
         self.auc = keras.metrics.AUC(from_logits=True, name="auc")
 
-    # --- pinnacle lists -------------------------------------------------------------------------------------
+    # --- table rows and pinnacle lists ----------------------------------------------------------------------
+    def table_rows(self, item_ids: tf.Tensor, item_index: tf.Tensor) -> tf.Tensor:
+        """ITEM_ROW of raw ``item_ids`` [B] whose Transform index is ``item_index``: the added row of an item a
+        refresh added, else ``item_index``."""
+        if self.new_item_rows is None:
+            return item_index
+        added = self.new_item_rows.lookup(item_ids)
+        return tf.where(added >= 0, added, item_index)
+
     def donor_rows(self, item_vectors: tf.Tensor) -> tf.Tensor:
         """The most similar popular item of each item vector by Eq. 5 (pseudo-pinnacle donor)."""
         return tf.gather(self.warm_rows, tf.argmax(pinnacle_similarity(item_vectors, self.warm_vectors), axis=1))
+
+    def _donors_of_rows(self, features: np.ndarray, chunk: int = 8192) -> np.ndarray:
+        """Every table row's donor, from its training features (rows after the OOV one are added items, which the
+        base sees as OOV). The OOV row's own entry is never used: unknown items get theirs from their features."""
+        rows = np.arange(features.shape[0])
+        index = np.minimum(rows, self.oov_row)
+        donors = [
+            self.donor_rows(self.item_tower({F.ITEM_INDEX: tf.constant(index[s:s + chunk]), F.ITEM_FEATURE_INDICES: tf.constant(features[s:s + chunk])})).numpy()
+            for s in range(0, len(rows), chunk)
+        ]
+        return np.concatenate(donors).astype(np.int64)
+
+    def donors_of(self, item_rows: tf.Tensor, item_vectors: tf.Tensor) -> tf.Tensor:
+        """Donor rows of a batch: the precomputed ones, and Eq. 5 on the served features for unknown items."""
+        donors = tf.gather(self.donor_table, item_rows)
+        unknown = tf.equal(item_rows, self.oov_row)
+        return tf.cond(tf.reduce_any(unknown), lambda: tf.where(unknown, self.donor_rows(item_vectors), donors), lambda: donors)
 
     def pinnacle_users(self, item_rows, donors, users_plus_one) -> Tuple[tf.Tensor, tf.Tensor]:
         """[B, k] pinnacle users (+1, 0 = none) and mask: own list without the scored user, then the donor's."""
         candidates = tf.concat([tf.gather(self.pinnacle_table, item_rows), tf.gather(self.pinnacle_table, donors)], axis=1)
         keep = (candidates > 0) & (candidates != users_plus_one[:, tf.newaxis])
-        users = tf.ragged.boolean_mask(candidates, keep)[:, : F.PINNACLE_K].to_tensor(0, shape=[None, F.PINNACLE_K])
+        position = tf.cumsum(tf.cast(keep, tf.int32), axis=1) - 1  # the slot of each kept candidate, in order
+        slot = tf.where(keep & (position < F.PINNACLE_K), position, F.PINNACLE_K)  # slot k: dropped
+        users = tf.reduce_sum(tf.one_hot(slot, F.PINNACLE_K, dtype=candidates.dtype) * candidates[:, :, tf.newaxis], axis=1)
         return users, users > 0
 
     def _user_embeddings(self, users_plus_one):
@@ -157,9 +215,9 @@ class PromoModel(keras.Model):
         """Logits, item embeddings and the prompt outputs the losses need. Without USER_INDEX in
         ``features`` no user is removed from the pinnacle lists and the logits are not computed."""
         item_vector = self.item_tower({n: features[n] for n in ITEM_INPUTS})
-        item_rows = features[F.ITEM_INDEX]
+        item_rows = features.get(F.ITEM_ROW, features[F.ITEM_INDEX])
         users_plus_one = features[F.USER_INDEX] + 1 if F.USER_INDEX in features else tf.zeros_like(item_rows)
-        donors = self.donor_rows(item_vector)
+        donors = self.donors_of(item_rows, item_vector)
         if self.information in ("pinnacle", None):
             pos_users, pos_mask = self.pinnacle_users(item_rows, donors, users_plus_one)
             pinnacle_mean = _masked_mean(self._user_embeddings(pos_users), pos_mask)
@@ -171,8 +229,8 @@ class PromoModel(keras.Model):
         if self.information == "pinnacle":
             neg_users = tf.gather(self.negative_table, item_rows)
             neg_mask = (neg_users > 0) & (neg_users != users_plus_one[:, tf.newaxis])
-            result.h_pos = self.prompt_network((prompt_rows, self._user_embeddings(pos_users)))
-            result.h_neg = self.prompt_network((prompt_rows, self._user_embeddings(neg_users)))
+            both = self.prompt_network((prompt_rows, self._user_embeddings(tf.concat([pos_users, neg_users], axis=1))))
+            result.h_pos, result.h_neg = both[:, : F.PINNACLE_K], both[:, F.PINNACLE_K:]
             result.pos_mask, result.neg_mask = pos_mask, neg_mask
             parts += [pinnacle_mean, _masked_mean(result.h_pos, pos_mask)]
         elif self.information is None:  # promo_t
@@ -180,7 +238,7 @@ class PromoModel(keras.Model):
         else:  # promo_i / promo_f / promo_if
             sources = []
             if "item_id" in self.information:
-                sources.append(self.item_id_embedding(item_rows))
+                sources.append(self.item_id_embedding(features[F.ITEM_INDEX]))
             if "item_features" in self.information:
                 sources.append(self.item_feature_bag(features[F.ITEM_FEATURE_INDICES]))
             h0 = tf.stack(sources, axis=1)

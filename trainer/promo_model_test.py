@@ -50,11 +50,11 @@ def test_base_weights_stay_bit_identical_while_prompt_weights_train(parts):
     batch = _batch(256, rng)
     labels = rng.integers(0, 2, 256).astype("float32")
     model(batch)
-    prompt_before = model.prompt_network.tables[0].embeddings.numpy().copy()
+    prompt_before = model.prompt_network.weights[0].numpy().copy()
     history = model.fit(batch, labels, epochs=3, batch_size=64, verbose=0)
     for old, new in zip(before, base.get_weights()):
         assert np.array_equal(old, new)
-    assert not np.array_equal(prompt_before, model.prompt_network.tables[0].embeddings.numpy())
+    assert not np.array_equal(prompt_before, model.prompt_network.weights[0].numpy())
     assert {"loss", "rec", "pfpe", "pape", "auc"} <= set(history.history)
     assert all(not v.name.startswith("two_tower") for v in model.trainable_variables)
 
@@ -104,3 +104,29 @@ def test_user_and_item_embeddings_give_the_logit_for_users_on_no_pinnacle_list(p
     item_only = {k: batch[k] for k in (F.ITEM_INDEX, F.ITEM_FEATURE_INDICES)}
     dots = np.sum(model.user_embedding(batch).numpy() * model.item_embedding(item_only).numpy(), axis=1)
     np.testing.assert_allclose(dots, model(batch).numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_prompt_tables_too_large_for_the_limit_are_refused_with_what_to_do(parts):
+    base, tables, _ = parts
+    per_item = 3 * 4 * ((32 * 32 + 32) + (32 * 32 + 32))  # two 32x32 layers' W and b, weights + two Adam moments
+    limit = per_item * (SIZES.items - 1) / 2**30  # room for one item fewer than the tables hold
+    with pytest.raises(ValueError, match=r"12 items need .* GiB .*24\.8 KiB per item.*promo_m"):
+        PromoModel(base, tables, PromoConfig(max_prompt_table_gib=limit))
+    PromoModel(base, tables, PromoConfig(variant="promo_m", max_prompt_table_gib=limit))  # one shared row fits
+    PromoModel(base, tables, PromoConfig(max_prompt_table_gib=per_item * SIZES.items / 2**30))
+
+
+def test_added_item_rows_follow_the_base_vocabulary(parts):
+    """Rows a refresh adds (trainer/refresh.py) are found by raw id; everything else keeps its Transform index."""
+    base, tables, rng = parts
+    extended = ItemTables(
+        np.concatenate([tables.pinnacle, tables.pinnacle[:2]]), np.concatenate([tables.negatives, tables.negatives[:2]]),
+        np.concatenate([tables.features, tables.features[:2]]), np.concatenate([tables.is_cold, [1, 1]]),
+    )
+    model = PromoModel(base, extended, PromoConfig(), new_item_ids=["new-a", "new-b"])
+    rows = model.table_rows(tf.constant(["x", "new-b", "new-a"]), tf.constant([3, SIZES.items - 1, SIZES.items - 1], tf.int64))
+    assert rows.numpy().tolist() == [3, SIZES.items + 1, SIZES.items]
+    with pytest.raises(ValueError, match="tables have 14 rows; the base has 12 and 1 items were added"):
+        PromoModel(base, extended, PromoConfig(), new_item_ids=["new-a"])
+    batch = _batch(4, rng) | {F.ITEM_ROW: np.array([0, SIZES.items, SIZES.items + 1, 2])}
+    assert np.all(np.isfinite(model(batch).numpy()))

@@ -2,6 +2,8 @@
 tuned into PROMO (or one of its variants, or fine-tuned/left as is for comparison) and exported."""
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import List
 
 import tensorflow as tf
@@ -13,10 +15,12 @@ from trainer.base_model import MODEL_INPUTS, VocabularySizes, compile_for_traini
 from trainer.export import export_serving_model
 from trainer.inputs import transformed_dataset
 from trainer.item_tables import collect_item_tables
+from trainer.optimizers import LazyAdam
 from trainer.promo_model import PromoConfig, PromoModel
 from transforms import features as F
 
 TABLE_FEATURES = (F.ITEM_INDEX, F.PINNACLE_CANDIDATES, F.NEGATIVE_USERS, F.ITEM_FEATURE_INDICES, F.IS_COLD)
+CONFIG_FILE = "promo_config.json"  # the PromoConfig, saved in the model's assets.extra/ (read by trainer/refresh.py)
 
 
 def load_base_model(path: str) -> keras.Model:
@@ -32,6 +36,17 @@ def fine_tune(base: keras.Model, train: tf.data.Dataset, evaluation: tf.data.Dat
     return base
 
 
+def item_tables(tf_transform_output, train_files: List[str]):
+    """The per-item tables (trainer/item_tables.py) of the transformed training examples."""
+    sizes = VocabularySizes.from_transform_output(tf_transform_output)
+    print(f"[promo] collecting per-item pinnacle tables over {len(train_files)} file(s)", flush=True)
+    return collect_item_tables(transformed_dataset(train_files, tf_transform_output, 8192, TABLE_FEATURES, False), sizes.items)
+
+
+def config_json(config: PromoConfig) -> str:
+    return json.dumps(dataclasses.asdict(config), indent=2)
+
+
 def train_prompt_stage(
     base: keras.Model, tf_transform_output, train_files: List[str], eval_files: List[str], config: PromoConfig
 ) -> keras.Model:
@@ -43,13 +58,8 @@ def train_prompt_stage(
         train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed)
         evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False)
         return fine_tune(base, train, evaluation, config)
-    sizes = VocabularySizes.from_transform_output(tf_transform_output)
-    print(f"[promo] collecting per-item pinnacle tables over {len(train_files)} file(s)", flush=True)
-    tables = collect_item_tables(
-        transformed_dataset(train_files, tf_transform_output, 8192, TABLE_FEATURES, False), sizes.items
-    )
-    model = PromoModel(base, tables, config)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    model = PromoModel(base, item_tables(tf_transform_output, train_files), config)
+    model.compile(optimizer=LazyAdam(config.learning_rate))
     names = MODEL_INPUTS + (F.IS_COLD,)
     train = transformed_dataset(train_files, tf_transform_output, config.batch_size, names, True, config.seed)
     evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, names, False)
@@ -65,4 +75,4 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     base = load_base_model(fn_args.base_model)
     model = train_prompt_stage(base, tf_transform_output, fn_args.train_files, fn_args.eval_files, config)
-    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir)
+    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir, {CONFIG_FILE: config_json(config)})

@@ -9,11 +9,12 @@ def test_each_item_row_is_reshaped_into_its_own_weights_and_bias():
     h0 = tf.constant(np.arange(8, dtype=np.float32).reshape(2, 2, 2))  # two examples, K=2, d_in=2
     rows = tf.constant([0, 2])
     out = net((rows, h0)).numpy()
-    table = net.tables[0].embeddings.numpy()
+    net.bias_tables[0].assign(np.arange(9, dtype=np.float32).reshape(3, 3))
+    out = net((rows, h0)).numpy()
+    weight_table, bias_table = net.weight_tables[0].numpy(), net.bias_tables[0].numpy()
     for b, row in enumerate([0, 2]):
-        weights, bias = table[row, :6].reshape(2, 3), table[row, 6:]
-        np.testing.assert_allclose(out[b], h0.numpy()[b] @ weights + bias, rtol=1e-5)
-    assert table.shape == (3, 2 * 3 + 3)
+        np.testing.assert_allclose(out[b], h0.numpy()[b] @ weight_table[row] + bias_table[row], rtol=1e-5)
+    assert weight_table.shape == (3, 2, 3) and bias_table.shape == (3, 3)  # one row of 2 * 3 + 3 weights per item
 
 
 def test_two_layers_apply_the_activation_after_each_and_items_differ():

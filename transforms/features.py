@@ -23,6 +23,9 @@ IS_COLD = "is_cold"  # [B] int64, 1 = at most cold_threshold positive training i
 LABEL_FLOAT = "label_float"  # [B] float32
 PINNACLE_CANDIDATES = "pinnacle_candidates"  # [B, PINNACLE_K + 1] the item's top users by Eq. 4 value, user index + 1
 NEGATIVE_USERS = "negative_users"  # [B, PINNACLE_K] sampled users without positive feedback on the item, + 1
+# Not made by Transform: the item's row in the prompt stage's per-item tables. It is ITEM_INDEX except for items a
+# refresh added after training (trainer/refresh.py), which the frozen vocabulary sends to the OOV bucket.
+ITEM_ROW = "item_row"  # [B] int64
 
 # Vocabulary file names (tf_transform_output.vocabulary_size_by_name).
 USER_VOCAB = "user_id"

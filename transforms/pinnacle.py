@@ -69,6 +69,32 @@ def _pad(row: np.ndarray, length: int) -> np.ndarray:
     return out
 
 
+def item_lists(item: int, users: np.ndarray, values: np.ndarray, n_users: int, k: int, seed: int):
+    """One item's row of both tables: (item, top-(k+1) positive users, k sampled negative users), all + 1."""
+    users, values = np.asarray(users, np.int64), np.asarray(values, np.float64)
+    return item, rank_pinnacle_users(users, values, k + 1), sample_negative_users(users, n_users, k, seed, item)
+
+
+def assemble_tables(rows, n_rows: int, k: int) -> Tuple[np.ndarray, np.ndarray]:
+    """``item_lists`` rows -> (pinnacle [n_rows, k + 1], negatives [n_rows, k]); rows without data stay empty."""
+    pinnacle = np.zeros((n_rows, k + 1), np.int64)
+    negatives = np.zeros((n_rows, k), np.int64)
+    for item, ranked, sampled in rows:
+        pinnacle[item] = _pad(ranked, k + 1)
+        negatives[item] = _pad(sampled, k)
+    return pinnacle, negatives
+
+
+def tables_in_memory(items, users, values, labels, n_rows: int, n_users: int, k: int, seed: int):
+    """The analyzer's two tables computed in one process from whole arrays (trainer/refresh.py uses it to
+    add new feedback); the same rows as the Beam analyzer for the same data, ``n_users`` and ``seed``."""
+    rows = [
+        item_lists(item, item_users, item_values, n_users, k, seed)
+        for item, (item_users, item_values) in _per_item_in_batch((items, users, values, labels))
+    ]
+    return assemble_tables(rows, n_rows, k)
+
+
 class _PinnacleTables(beam.PTransform):
     def __init__(self, k: int, seed: int):
         super().__init__()
@@ -85,18 +111,10 @@ class _PinnacleTables(beam.PTransform):
 
         def item_rows(item_and_parts, n_users):
             item, parts = item_and_parts
-            users = np.concatenate([p[0] for p in parts]).astype(np.int64)
-            values = np.concatenate([p[1] for p in parts]).astype(np.float64)
-            return item, rank_pinnacle_users(users, values, k + 1), sample_negative_users(users, n_users, k, seed, item)
+            return item_lists(item, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), n_users, k, seed)
 
         def tables(rows):
-            n_rows = max((r[0] for r in rows), default=-1) + 2  # + the empty OOV row
-            pinnacle = np.zeros((n_rows, k + 1), np.int64)
-            negatives = np.zeros((n_rows, k), np.int64)
-            for item, ranked, sampled in rows:
-                pinnacle[item] = _pad(ranked, k + 1)
-                negatives[item] = _pad(sampled, k)
-            return pinnacle, negatives
+            return assemble_tables(rows, max((r[0] for r in rows), default=-1) + 2, k)  # + the empty OOV row
 
         both = (
             batches

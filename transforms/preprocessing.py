@@ -16,7 +16,7 @@ from transforms.pinnacle import pinnacle_tables
 DEFAULT_COLD_THRESHOLD = 20
 
 
-def _strings(tensor) -> tf.Tensor:
+def dense_strings(tensor) -> tf.Tensor:
     """A raw string feature as a [B] tensor: dense [B, 1] squeezed, or sparse [B, 0..1] with '' for absent."""
     if isinstance(tensor, tf.SparseTensor):
         tensor = tf.sparse.to_dense(tf.sparse.reset_shape(tensor, [tensor.dense_shape[0], 1]), "")
@@ -37,12 +37,12 @@ def preprocessing_fn(inputs: Dict[str, Any], custom_config: Optional[Dict[str, A
     config = custom_config or {}
     cold_threshold = int(config.get("cold_threshold", DEFAULT_COLD_THRESHOLD))
     alpha, beta = float(config.get("alpha", 1.0)), float(config.get("beta", 1.0))
-    user_id = _strings(inputs[F.USER_ID])
-    item_id = _strings(inputs[F.ITEM_ID])
+    user_id = dense_strings(inputs[F.USER_ID])
+    item_id = dense_strings(inputs[F.ITEM_ID])
     label = tf.reshape(inputs[F.LABEL], [-1])
 
     item_vocab = tft.vocabulary(item_id, vocab_filename=F.ITEM_VOCAB)
-    history = tf.strings.split(_strings(inputs[F.HISTORY]))[:, -F.HISTORY_LENGTH:]  # the most recent items
+    history = tf.strings.split(dense_strings(inputs[F.HISTORY]))[:, -F.HISTORY_LENGTH:]  # the most recent items
     history_indices = tft.apply_vocabulary(history, item_vocab, num_oov_buckets=F.OOV_BUCKETS) + 1
 
     # Warm = more than cold_threshold positive training interactions (paper §5.1); every other item is cold.
@@ -61,8 +61,8 @@ def preprocessing_fn(inputs: Dict[str, Any], custom_config: Optional[Dict[str, A
         F.ITEM_INDEX: item_index,
         F.PINNACLE_CANDIDATES: tf.gather(pinnacle, table_row),
         F.NEGATIVE_USERS: tf.gather(negatives, table_row),
-        F.USER_FEATURE_INDICES: _bag_indices(_strings(inputs[F.USER_FEATURES]), F.USER_TOKEN_VOCAB, F.MAX_USER_TOKENS),
-        F.ITEM_FEATURE_INDICES: _bag_indices(_strings(inputs[F.ITEM_FEATURES]), F.ITEM_TOKEN_VOCAB, F.MAX_ITEM_TOKENS),
+        F.USER_FEATURE_INDICES: _bag_indices(dense_strings(inputs[F.USER_FEATURES]), F.USER_TOKEN_VOCAB, F.MAX_USER_TOKENS),
+        F.ITEM_FEATURE_INDICES: _bag_indices(dense_strings(inputs[F.ITEM_FEATURES]), F.ITEM_TOKEN_VOCAB, F.MAX_ITEM_TOKENS),
         F.HISTORY_INDICES: history_indices.to_tensor(default_value=0, shape=[None, F.HISTORY_LENGTH]),
         F.IS_COLD: 1 - tf.cast(is_warm, tf.int64),
         F.LABEL_FLOAT: tf.cast(label, tf.float32),

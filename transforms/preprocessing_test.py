@@ -11,6 +11,7 @@ from tensorflow_transform.tf_metadata import dataset_metadata
 
 from pipeline import configs
 from transforms import features as F
+from transforms.pinnacle import tables_in_memory
 from transforms.preprocessing import preprocessing_fn
 
 
@@ -105,3 +106,23 @@ def test_negative_users_of_an_item_have_no_positive_feedback_on_it(transformed):
     users = output.vocabulary_by_name(F.USER_VOCAB)
     negatives = [u for u in np.asarray(rows[0][F.NEGATIVE_USERS]).tolist() if u]
     assert [users[u - 1] for u in negatives] == [b"u4"]
+
+
+def test_in_memory_tables_equal_the_beam_analyzers(transformed, tmp_path):
+    """trainer/refresh.py recomputes the lists in one process: it must give Transform's rows for the same data."""
+    _, output = transformed
+    users = {u: n for n, u in enumerate(output.vocabulary_by_name(F.USER_VOCAB))}
+    items = {i: n for n, i in enumerate(output.vocabulary_by_name(F.ITEM_VOCAB))}
+    arrays = (
+        np.array([items[r["item_id"][0].encode()] for r in TRAIN]), np.array([users[r["user_id"][0].encode()] for r in TRAIN]),
+        np.array([r["cr"][0] + r["ir"][0] for r in TRAIN]), np.array([r["label"][0] for r in TRAIN]),
+    )
+    pinnacle, negatives = tables_in_memory(*arrays, n_rows=len(items) + 1, n_users=len(users), k=F.PINNACLE_K, seed=0)
+    schema = text_format.Parse(open(configs.SCHEMA_PATH).read(), schema_pb2.Schema())
+    fn = functools.partial(preprocessing_fn, custom_config={"cold_threshold": 1})
+    with tft_beam.Context(temp_dir=str(tmp_path), force_tf_compat_v1=False):
+        (rows, _), _ = (TRAIN, dataset_metadata.DatasetMetadata(schema)) | tft_beam.AnalyzeAndTransformDataset(fn)
+    for row in rows:
+        assert np.asarray(row[F.PINNACLE_CANDIDATES]).tolist() == pinnacle[row[F.ITEM_INDEX]].tolist()
+        assert np.asarray(row[F.NEGATIVE_USERS]).tolist() == negatives[row[F.ITEM_INDEX]].tolist()
+    assert not pinnacle[-1].any() and not negatives[-1].any()  # the OOV row

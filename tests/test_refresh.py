@@ -1,0 +1,94 @@
+"""`python -m trainer.refresh` on a copy of the synthetic pipeline run: a brand-new item gets its own score."""
+import filecmp
+import json
+import os
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+import local_runner
+from trainer import refresh
+
+pytestmark = pytest.mark.e2e
+
+NEW_ITEM = "brand-new-item"
+OTHER_UNKNOWN = "never-seen-item"  # same features, no feedback: keeps the default (OOV) score
+
+
+@pytest.fixture(scope="module")
+def refreshed(run, tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("refresh") / "run")
+    shutil.copytree(run, root)
+    serving_root = os.path.join(root, "serving_model", "promo")
+    old_dir = local_runner.pushed_model_dir(serving_root)
+    old_copy = str(tmp_path_factory.mktemp("old-version"))
+    shutil.copytree(old_dir, old_copy, dirs_exist_ok=True)
+
+    train = pd.read_csv(os.path.join(root, "data", "synthetic", "examples", "train", "examples.csv"), dtype=str, keep_default_na=False)
+    features = train["item_features"].iloc[0]
+    users = train["user_id"].drop_duplicates().tolist()
+    likes, dislikes = users[:20], users[20:40]
+    rows = [{"user_id": u, "item_id": NEW_ITEM, "label": 1, "ir": 1.0, "item_features": features} for u in likes]
+    rows += [{"user_id": u, "item_id": NEW_ITEM, "label": 0, "item_features": features} for u in dislikes]
+    feedback = os.path.join(root, "feedback.csv")
+    pd.DataFrame(rows).to_csv(feedback, index=False)
+    new_dir = refresh.refresh([feedback], root, "synthetic", epochs=3)
+    return {"old": old_dir, "old_copy": old_copy, "new": new_dir, "likes": likes, "dislikes": dislikes, "features": features}
+
+
+def _scores(model_dir, users, items, item_features):
+    loaded = tf.saved_model.load(model_dir)
+    n = len(users)
+    return loaded.signatures["serving_default"](
+        user_id=tf.constant(users), item_id=tf.constant(items), user_features=tf.constant([""] * n),
+        item_features=tf.constant([item_features] * n), history=tf.constant([""] * n),
+    )["score"].numpy()
+
+
+def test_new_version_is_pushed_after_the_old_one_which_stays_untouched(refreshed):
+    old, new = refreshed["old"], refreshed["new"]
+    assert os.path.dirname(old) == os.path.dirname(new) and int(os.path.basename(new)) > int(os.path.basename(old))
+    assert local_runner.pushed_model_dir(os.path.dirname(new)) == new  # what TF Serving now loads
+    comparison = filecmp.dircmp(old, refreshed["old_copy"])
+    assert not comparison.diff_files and not comparison.left_only and not comparison.right_only
+    assert not [d for d in os.listdir(os.path.dirname(new)) if d.startswith(".")]  # no staging left behind
+    record = json.load(open(os.path.join(new, "assets.extra", refresh.REFRESH_FILE)))
+    assert record["new_items"] == [NEW_ITEM] and record["feedback_rows"] == 40
+
+
+def test_brand_new_item_gets_its_own_non_default_score(refreshed):
+    users = refreshed["likes"] + refreshed["dislikes"]
+    n = len(users)
+    before_new = _scores(refreshed["old"], users, [NEW_ITEM] * n, refreshed["features"])
+    before_other = _scores(refreshed["old"], users, [OTHER_UNKNOWN] * n, refreshed["features"])
+    np.testing.assert_allclose(before_new, before_other, rtol=1e-6)  # before: one default score for unknown items
+    after_new = _scores(refreshed["new"], users, [NEW_ITEM] * n, refreshed["features"])
+    after_other = _scores(refreshed["new"], users, [OTHER_UNKNOWN] * n, refreshed["features"])
+    assert np.all(np.isfinite(after_new)) and np.all((after_new > 0) & (after_new < 1))
+    assert np.abs(after_new - after_other).min() > 1e-4  # its own rows and pinnacle list now
+    np.testing.assert_allclose(after_other, before_other, rtol=1e-5)  # other unknown items keep the default
+    liked = after_new[: len(refreshed["likes"])].mean() - before_new[: len(refreshed["likes"])].mean()
+    disliked = after_new[len(refreshed["likes"]):].mean() - before_new[len(refreshed["likes"]):].mean()
+    assert liked > disliked  # tuned toward its feedback
+
+
+def test_base_and_known_items_are_unchanged(refreshed, run):
+    rows = pd.read_csv(os.path.join(run, "data", "synthetic", "examples", "test", "examples.csv"), dtype=str, keep_default_na=False).head(64)
+    inputs = {n: tf.constant(rows[n].tolist()) for n in ("user_id", "item_id", "user_features", "item_features", "history")}
+    old = tf.saved_model.load(refreshed["old"])
+    new = tf.saved_model.load(refreshed["new"])
+    np.testing.assert_allclose(
+        new.signatures["serving_default"](**inputs)["score"].numpy(), old.signatures["serving_default"](**inputs)["score"].numpy(), rtol=1e-5
+    )
+    user_inputs = {n: inputs[n] for n in ("user_id", "user_features", "history")}
+    np.testing.assert_array_equal(
+        new.signatures["user_embeddings"](**user_inputs)["embedding"].numpy(), old.signatures["user_embeddings"](**user_inputs)["embedding"].numpy()
+    )
+
+
+def test_refresh_without_a_pipeline_run_says_what_to_run(run, tmp_path):
+    with pytest.raises(FileNotFoundError, match="local_runner.py"):
+        refresh.refresh([os.path.join(run, "feedback.csv")], str(tmp_path), "synthetic")
