@@ -25,8 +25,8 @@ class LazyAdam(keras.optimizers.Adam):
         var_key = self._var_key(variable)
         m = self._momentums[self._index_dict[var_key]]
         v = self._velocities[self._index_dict[var_key]]
-        rows, positions = tf.unique(gradient.indices)  # the optimizer base class already sums duplicates; be safe
-        values = tf.math.unsorted_segment_sum(gradient.values, positions, tf.shape(rows)[0])
+        # apply_gradients has already summed repeated rows (Optimizer._deduplicate_sparse_grad): indices are unique
+        rows, values = gradient.indices, gradient.values
         m_rows = tf.gather(m, rows) * self.beta_1 + values * (1 - self.beta_1)
         v_rows = tf.gather(v, rows) * self.beta_2 + tf.square(values) * (1 - self.beta_2)
         m.scatter_update(tf.IndexedSlices(m_rows, rows))

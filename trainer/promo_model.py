@@ -49,6 +49,10 @@ class PromoConfig:
     lambda2: float = 1.0  # weight of L_pape (Eq. 13)
     pfpe_reduction: str = "mean"  # see promo_losses.pfpe_loss
     pape_reduction: str = "mean"  # see promo_losses.pape_loss
+    # L_pfpe (Eq. 8-9) is a per-item loss: each batch computes it once per distinct item, for at most this many
+    # items (the first to appear in the shuffled batch; 0 = all). It costs O(items x k^2 x d) and dominated the
+    # step; 256 keeps the prompt stage near 2x the base per example (benchmarks/throughput.py).
+    pfpe_items: int = 256
     prompt_dims: Tuple[int, ...] = (32, 32)
     activation: str = "tanh"
     fusion_hidden: int = 64
@@ -82,7 +86,8 @@ class Forward:
     logits: tf.Tensor
     item_embedding: Optional[tf.Tensor] = None
     h_pos: Optional[tf.Tensor] = None
-    h_neg: Optional[tf.Tensor] = None
+    prompt_rows: Optional[tf.Tensor] = None  # [B] the row of the prompt network each example uses
+    neg_users: Optional[tf.Tensor] = None  # [B, k] negative-feedback users + 1 (their prompt outputs: L_pfpe only)
     pos_mask: Optional[tf.Tensor] = None
     neg_mask: Optional[tf.Tensor] = None
 
@@ -220,18 +225,18 @@ class PromoModel(keras.Model):
         donors = self.donors_of(item_rows, item_vector)
         if self.information in ("pinnacle", None):
             pos_users, pos_mask = self.pinnacle_users(item_rows, donors, users_plus_one)
-            pinnacle_mean = _masked_mean(self._user_embeddings(pos_users), pos_mask)
+            pos_embeddings = self._user_embeddings(pos_users)
+            pinnacle_mean = _masked_mean(pos_embeddings, pos_mask)
         prompt_rows = tf.where(tf.equal(item_rows, self.oov_row), donors, item_rows)
         if self.config.variant == "promo_m":
             prompt_rows = tf.zeros_like(prompt_rows)
         result = Forward(logits=None)
         parts = [item_vector]
         if self.information == "pinnacle":
-            neg_users = tf.gather(self.negative_table, item_rows)
-            neg_mask = (neg_users > 0) & (neg_users != users_plus_one[:, tf.newaxis])
-            both = self.prompt_network((prompt_rows, self._user_embeddings(tf.concat([pos_users, neg_users], axis=1))))
-            result.h_pos, result.h_neg = both[:, : F.PINNACLE_K], both[:, F.PINNACLE_K:]
-            result.pos_mask, result.neg_mask = pos_mask, neg_mask
+            result.neg_users = tf.gather(self.negative_table, item_rows)
+            result.neg_mask = (result.neg_users > 0) & (result.neg_users != users_plus_one[:, tf.newaxis])
+            result.h_pos = self.prompt_network((prompt_rows, pos_embeddings))
+            result.pos_mask, result.prompt_rows = pos_mask, prompt_rows
             parts += [pinnacle_mean, _masked_mean(result.h_pos, pos_mask)]
         elif self.information is None:  # promo_t
             parts += [pinnacle_mean]
@@ -252,10 +257,22 @@ class PromoModel(keras.Model):
         return self.forward(features, training=training).logits
 
     # --- training -------------------------------------------------------------------------------------------
+    def pfpe_rows(self, item_rows: tf.Tensor) -> tf.Tensor:
+        """Batch positions L_pfpe uses: the first example of each distinct item, at most ``pfpe_items`` of them."""
+        distinct, position = tf.unique(item_rows)
+        first = tf.math.unsorted_segment_min(tf.range(tf.shape(item_rows)[0]), position, tf.shape(distinct)[0])
+        return first[: self.config.pfpe_items] if self.config.pfpe_items > 0 else first
+
     def _compute_losses(self, features, labels):
         out = self.forward(features)
         rec = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.reshape(labels, [-1]), logits=out.logits))
-        pfpe = pfpe_loss(out.h_pos, out.h_neg, out.pos_mask, out.neg_mask, self.config.pfpe_reduction) if out.h_neg is not None else tf.constant(0.0)
+        pfpe = tf.constant(0.0)
+        if out.neg_users is not None:
+            rows = self.pfpe_rows(features.get(F.ITEM_ROW, features[F.ITEM_INDEX]))
+            h_neg = self.prompt_network((tf.gather(out.prompt_rows, rows), self._user_embeddings(tf.gather(out.neg_users, rows))))
+            pfpe = pfpe_loss(
+                tf.gather(out.h_pos, rows), h_neg, tf.gather(out.pos_mask, rows), tf.gather(out.neg_mask, rows), self.config.pfpe_reduction
+            )
         pape = pape_loss(out.logits, labels, features[F.IS_COLD], self.config.pape_reduction)
         total = rec + self.config.lambda1 * pfpe + self.config.lambda2 * pape
         return out.logits, {"loss": total, "rec": rec, "pfpe": pfpe, "pape": pape}

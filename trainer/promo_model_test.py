@@ -130,3 +130,10 @@ def test_added_item_rows_follow_the_base_vocabulary(parts):
         PromoModel(base, extended, PromoConfig(), new_item_ids=["new-a"])
     batch = _batch(4, rng) | {F.ITEM_ROW: np.array([0, SIZES.items, SIZES.items + 1, 2])}
     assert np.all(np.isfinite(model(batch).numpy()))
+
+
+def test_pfpe_uses_each_distinct_item_once_up_to_the_cap(parts):
+    base, tables, _ = parts
+    rows = tf.constant([4, 2, 4, 7, 2, 9], tf.int64)
+    assert PromoModel(base, tables, PromoConfig(pfpe_items=0)).pfpe_rows(rows).numpy().tolist() == [0, 1, 3, 5]
+    assert PromoModel(base, tables, PromoConfig(pfpe_items=2)).pfpe_rows(rows).numpy().tolist() == [0, 1]
