@@ -30,7 +30,7 @@ from data.splits import TEST, TRAIN, cold_items, leave_one_out
 from data.tfrecords import write_examples
 
 
-FORMAT_VERSION = 2  # bump when the files written here change, so cached preparations are redone
+FORMAT_VERSION = 3  # bump when the files written here change, so cached preparations are redone (3: duplicates merged)
 
 
 @dataclasses.dataclass(frozen=True)
