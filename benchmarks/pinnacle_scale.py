@@ -4,7 +4,8 @@
     python -m benchmarks.pinnacle_scale --grid 1000000:100000 --batch-rows 10000
 
 Each grid point (interactions:items) runs in its own process: the synthetic generator (data/synthetic.py) makes
-the log, ids become vocabulary indices as Transform's do, and the analyzer's Beam PTransform runs on the Beam
+the log (repeated user-item pairs merged, then topped up with sampled negatives to the point's row count, as
+Transform's input mixes logged interactions and negatives), ids become vocabulary indices as Transform's do, and the analyzer's Beam PTransform runs on the Beam
 DirectRunner over batches of --batch-rows rows (tuples of numpy arrays, the form tf.Transform hands a
 ``ptransform_analyzer``) to the two tables. Reported: generation time, analyzer wall time, rows/s, the process's
 peak RSS and the tables' size. This is the step of Transform whose work grows with items (everything else in the
@@ -51,6 +52,14 @@ def run_point(interactions: int, items: int, batch_rows: int, users_share: float
     user_index = pd.factorize(frame["user_id"])[0].astype(np.int64)
     value = (SYNTHETIC.alpha * frame["cr"] + SYNTHETIC.beta * frame["ir"]).to_numpy(np.float32)
     label = frame["label"].to_numpy(np.int64)
+    # The log merges repeated (user, item) pairs; top it up to ``interactions`` rows with sampled negatives
+    # (label 0), which is what Transform's input holds beside the logged interactions.
+    extra = interactions - len(frame)
+    rng = np.random.default_rng(1)
+    item_index = np.concatenate([item_index, rng.integers(0, item_index.max() + 1, extra)])
+    user_index = np.concatenate([user_index, rng.integers(0, user_index.max() + 1, extra)])
+    value, label = np.concatenate([value, np.zeros(extra, np.float32)]), np.concatenate([label, np.zeros(extra, np.int64)])
+    logged = len(frame)
     batches = [
         (item_index[s:s + batch_rows], user_index[s:s + batch_rows], value[s:s + batch_rows], label[s:s + batch_rows])
         for s in range(0, interactions, batch_rows)
@@ -63,7 +72,7 @@ def run_point(interactions: int, items: int, batch_rows: int, users_share: float
         _ = tables[0] | "CheckRows" >> beam.Map(lambda table, rows: _check(table.shape[0] == rows + 1), rows=int(item_index.max() + 1))
     analyzed = time.monotonic() - started
     return {
-        "interactions": interactions, "items": items, "items_seen": int(item_index.max() + 1),
+        "interactions": interactions, "logged_rows": logged, "items": items, "items_seen": int(item_index.max() + 1),
         "users": int(user_index.max() + 1), "positives": int(label.sum()), "generate_s": generated,
         "analyzer_s": analyzed, "rows_per_s": interactions / analyzed,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -103,13 +112,13 @@ def main(argv=None) -> int:
             rows.append(f"| {p['point']} | failed: {p['error']} | | | | | |")
             continue
         rows.append(
-            f"| {p['interactions']:,} | {p['items']:,} ({p['items_seen']:,} seen) | {p['users']:,} | {p['analyzer_s']:.1f} | "
+            f"| {p['interactions']:,} ({p['logged_rows']:,} + {p['interactions'] - p['logged_rows']:,}) | {p['items']:,} ({p['items_seen']:,} seen) | {p['users']:,} | {p['analyzer_s']:.1f} | "
             f"{p['rows_per_s']:,.0f} | {p['peak_rss_mib']:,.0f} | {p['table_mib']:.1f} |"
         )
     body = "\n".join([
         f"Beam DirectRunner in-process, batches of {args.batch_rows:,} rows, k = 10; one process per point.",
         "",
-        "| interactions | items | users | analyzer wall (s) | rows/s | peak RSS (MiB) | tables (MiB) |",
+        "| rows (logged + sampled negatives) | items | users | analyzer wall (s) | rows/s | peak RSS (MiB) | tables (MiB) |",
         "|---|---|---|---|---|---|---|",
         *rows,
     ])
