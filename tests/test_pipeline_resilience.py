@@ -60,7 +60,8 @@ def _evaluator_metrics(root):
     }
 
 
-def test_two_fresh_runs_with_the_same_seed_give_identical_metrics(resumed, run):
-    """``run`` (tests/conftest.py) and this module's run share nothing but the command line (one Beam worker)."""
-    ours, theirs = _evaluator_metrics(resumed["root"]), _evaluator_metrics(run)
+def test_two_fresh_runs_with_the_same_seed_give_identical_metrics(run, tmp_path):
+    """``run`` (tests/conftest.py) and a second run here share nothing but the command line (one Beam worker)."""
+    assert local_runner.main(ARGS + ["--output-root", str(tmp_path)]) == 0
+    ours, theirs = _evaluator_metrics(str(tmp_path)), _evaluator_metrics(run)
     assert len(ours) == 3 and ours == theirs  # overall and both cold-flag slices, every digit
