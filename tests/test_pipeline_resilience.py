@@ -60,8 +60,9 @@ def _evaluator_metrics(root):
     }
 
 
-def test_two_fresh_runs_with_the_same_seed_give_identical_metrics(run, tmp_path):
-    """``run`` (tests/conftest.py) and a second run here share nothing but the command line (one Beam worker)."""
-    assert local_runner.main(ARGS + ["--output-root", str(tmp_path)]) == 0
+def test_two_fresh_runs_with_the_same_seed_give_identical_metrics(run, own_process_run, tmp_path):
+    """``run`` (tests/conftest.py) and a second run of the command, each in its own process, share nothing but
+    the command line (one Beam worker)."""
+    own_process_run(ARGS + ["--output-root", str(tmp_path)])
     ours, theirs = _evaluator_metrics(str(tmp_path)), _evaluator_metrics(run)
     assert len(ours) == 3 and ours == theirs  # overall and both cold-flag slices, every digit
