@@ -7,22 +7,13 @@ import pytest
 
 @pytest.fixture(scope="session")
 def run(tmp_path_factory):
-    """The output root of `python local_runner.py --dataset synthetic --epochs 3 --beam-workers 1` (one Beam worker:
-    Transform's output, and so every metric, is then the same from run to run)."""
+    """The output root of `python local_runner.py --dataset synthetic --epochs 3 --beam-workers 1`."""
     root = str(tmp_path_factory.mktemp("promo-run"))
     run_in_own_process(["--dataset", "synthetic", "--epochs", "3", "--beam-workers", "1", "--output-root", root])
     return root
 
 
 def run_in_own_process(args):
-    """`python local_runner.py ARGS` as a user runs it: a fresh process. (Runs inside an already-used test
-    process were seen to differ in the 4th digit of AUC: some TensorFlow/Keras process state leaks into
-    training.)"""
+    """`python local_runner.py ARGS` as a user runs it: in a fresh process."""
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     subprocess.run([sys.executable, os.path.join(repo, "local_runner.py")] + args, cwd=repo, check=True)
-
-
-@pytest.fixture(scope="session")
-def own_process_run():
-    """:func:`run_in_own_process`, for tests that make runs of their own."""
-    return run_in_own_process
