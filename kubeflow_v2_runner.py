@@ -24,7 +24,7 @@ from trainer.variants import VARIANTS
 # Per-dataset settings the local runner reads from the prepared summary (data/*.py DatasetConfig).
 DATASET_SETTINGS = {
     "ml-100k": (20, 0.0, 1.0), "ml-1m": (50, 0.0, 1.0), "kuairand-pure": (50, 1.0, 1.0), "tmall": (20, 0.0, 1.0),
-    "synthetic": (20, 1.0, 1.0),
+    "synthetic": (20, 1.0, 1.0), "synthetic-1m": (20, 1.0, 1.0), "synthetic-10m": (20, 1.0, 1.0),
 }
 
 

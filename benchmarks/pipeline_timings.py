@@ -1,25 +1,43 @@
 """Wall time of each pipeline component on one dataset, every component run (no cached results).
 
     python -m benchmarks.pipeline_timings                   # ML-100K under runs/
-    python -m benchmarks.pipeline_timings --dataset synthetic --output-root /tmp/promo
+    python -m benchmarks.pipeline_timings --dataset synthetic-1m --output-root runs/scale
 
-Runs ``local_runner.py --no-cache`` (data preparation is reused when already prepared, and timed apart) and
-writes the per-component wall times it records to benchmarks/results/pipeline-<dataset>.{md,json}.
+Prepares the dataset (timed apart; reused when already prepared), then runs ``local_runner.py --no-cache`` and
+writes the per-component wall times it records, the number of prepared examples (so components' examples/s),
+and the peak resident memory of this process and of its Beam workers to
+benchmarks/results/pipeline-<dataset>.{md,json}.
 """
 from __future__ import annotations
 
 import argparse
+import glob
 import json
+import multiprocessing
 import os
+import resource
 import sys
 import time
 
 import promo_env  # noqa: F401  (must precede TensorFlow)
 import local_runner
 from benchmarks import report
+from data.prepare import PrepareSettings, prepare
 
 ORDER = ("ImportExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator", "Transform", "BaseTrainer",
          "PromoTrainer", "Evaluator", "Pusher")
+
+
+def prepared_examples(root: str, dataset: str) -> int:
+    """Rows of every split of ``dataset``'s prepared examples under ``root`` (what ImportExampleGen ingests)."""
+    files = glob.glob(os.path.join(root, "data", dataset, "examples", "*", "examples.csv"))
+    if not files:
+        raise SystemExit(f"no prepared {dataset} examples under {root}: run `python local_runner.py --dataset {dataset}` first")
+    total = 0
+    for path in files:
+        with open(path) as handle:
+            total += sum(1 for _ in handle) - 1
+    return total
 
 
 def main(argv=None) -> int:
@@ -27,29 +45,46 @@ def main(argv=None) -> int:
     parser.add_argument("--dataset", default="ml-100k")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--output-root", default="runs")
+    parser.add_argument("--beam-workers", type=int, default=1, help="as local_runner.py's flag (0 = one per core)")
     args = parser.parse_args(argv)
     root = os.path.abspath(args.output_root)
     started = time.monotonic()
-    command = ["--dataset", args.dataset, "--output-root", root, "--no-cache"] + (["--data-dir", args.data_dir] if args.data_dir else [])
-    if local_runner.main(command) != 0:
+    print(f"[timings] preparing {args.dataset} (reused when already prepared) ...", flush=True)
+    prepare(PrepareSettings(dataset=args.dataset, data_dir=args.data_dir), os.path.join(root, "data", args.dataset))
+    prepared_s = time.monotonic() - started
+    examples = prepared_examples(root, args.dataset)
+    command = ["--dataset", args.dataset, "--output-root", root, "--no-cache", "--beam-workers", str(args.beam_workers)]
+    if local_runner.main(command + (["--data-dir", args.data_dir] if args.data_dir else [])) != 0:
         return 1
     wall = time.monotonic() - started
+    peak_gib = {who: resource.getrusage(which).ru_maxrss / 2**20 for who, which in
+                (("runner", resource.RUSAGE_SELF), ("largest worker", resource.RUSAGE_CHILDREN))}
     with open(os.path.join(root, f"timings-{args.dataset}.json")) as handle:
         timings = json.load(handle)
     components = timings["components_s"]
     names = [n for n in ORDER if n in components] + sorted(set(components) - set(ORDER))
-    rows = [f"| {name} | {components[name]:.1f} | {100 * components[name] / timings['total_s']:.0f}% |" for name in names]
+    rows = [
+        f"| {name} | {components[name]:.1f} | {100 * components[name] / timings['total_s']:.0f}% | "
+        f"{examples / components[name]:,.0f} |" if components[name] >= 1.0 else
+        f"| {name} | {components[name]:.1f} | {100 * components[name] / timings['total_s']:.0f}% | - |"
+        for name in names
+    ]
     body = "\n".join([
-        f"Dataset {args.dataset}; LocalDagRunner, Beam DirectRunner multi-processing (one worker per core); every component run.",
+        f"Dataset {args.dataset}: {examples:,} prepared examples (all splits). LocalDagRunner, Beam DirectRunner "
+        f"multi-processing with {args.beam_workers or multiprocessing.cpu_count()} worker(s); every component run.",
         "",
-        "| component | wall (s) | share |",
-        "|---|---|---|",
+        "| component | wall (s) | share | examples/s |",
+        "|---|---|---|---|",
         *rows,
-        f"| **pipeline total** | **{timings['total_s']:.1f}** | |",
+        f"| **pipeline total** | **{timings['total_s']:.1f}** | | |",
         "",
-        f"Whole command including data preparation (reused when already prepared) and start-up: {wall:.1f} s.",
+        f"Data preparation before the pipeline: {prepared_s:.1f} s (~0 when reused). Whole command: {wall:.1f} s. "
+        f"Peak resident memory: runner process {peak_gib['runner']:.1f} GiB, largest child process "
+        f"{peak_gib['largest worker']:.1f} GiB.",
     ])
-    print(report.write(f"pipeline-{args.dataset}", "Pipeline component wall times", body, {"args": vars(args), "timings": timings, "wall_s": wall}))
+    print(report.write(f"pipeline-{args.dataset}", "Pipeline component wall times", body,
+                       {"args": vars(args), "timings": timings, "wall_s": wall, "prepare_s": prepared_s,
+                        "examples": examples, "peak_rss_gib": peak_gib}))
     return 0
 
 

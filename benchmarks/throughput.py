@@ -57,7 +57,6 @@ def step_times(model, dataset, steps: int, warmup: int) -> np.ndarray:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    import tensorflow as tf
     import tensorflow_transform as tft
 
     from trainer.base_model import MODEL_INPUTS, VocabularySizes, build_two_tower, compile_for_training
@@ -65,6 +64,7 @@ def main(argv=None) -> int:
     from trainer.optimizers import LazyAdam
     from trainer.promo_model import PromoConfig, PromoModel
     from trainer.promo_task import item_tables, load_base_model
+    from trainer.reproducibility import make_reproducible
     from trainer.task import TrainingConfig
     from transforms import features as F
 
@@ -75,7 +75,7 @@ def main(argv=None) -> int:
     base_dir = os.path.join(latest_artifact(root, name, "BaseTrainer", "model"), "Format-Serving")
     base_config, promo_config = TrainingConfig(), PromoConfig(variant=args.variant)
 
-    tf.keras.utils.set_random_seed(0)
+    make_reproducible(0)  # as the Trainers do
     base = build_two_tower(VocabularySizes.from_transform_output(tf_transform_output), base_config.tower_config())
     compile_for_training(base, base_config.learning_rate)
     base_data = transformed_dataset(train_files, tf_transform_output, base_config.batch_size, MODEL_INPUTS, True).cache()

@@ -27,6 +27,9 @@ LOADERS: Dict[str, Callable[[Optional[str]], InteractionLog]] = {
     "kuairand-pure": _needs_dir(load_kuairand, "kuairand-pure"),
     "tmall": _needs_dir(load_tmall, "tmall"),
     "synthetic": lambda data_dir: generate(),
+    # The scale runs (benchmarks/pipeline_timings.py): 100K items, about 100 interactions per user.
+    "synthetic-1m": lambda data_dir: generate(n_users=10_000, n_items=100_000, n_interactions=1_000_000),
+    "synthetic-10m": lambda data_dir: generate(n_users=100_000, n_items=100_000, n_interactions=10_000_000),
 }
 
 

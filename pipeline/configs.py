@@ -20,7 +20,7 @@ def pipeline_name(dataset: str) -> str:
 MIN_AUC = 0.5
 
 
-def local_beam_args(workers: int = 0, log_level: str = "WARNING") -> list:
+def local_beam_args(workers: int = 1, log_level: str = "WARNING") -> list:
     """Beam DirectRunner in multi-processing mode; ``workers=0`` means one worker per core."""
     return [
         "--direct_running_mode=multi_processing",

@@ -26,3 +26,9 @@ def test_compiled_json_names_every_component_and_passes_cloud_paths_and_dataflow
     assert "gcr.io/my-project/promo-tfx:0.1.0" in text
     assert "trainer.promo_task.run_fn" in text and "transforms.preprocessing.preprocessing_fn" in text
     assert '\\"cold_threshold\\": 20' in text or '"cold_threshold": 20' in text
+
+
+def test_every_dataset_the_runner_accepts_has_its_settings():
+    from data.datasets import LOADERS
+
+    assert set(kubeflow_v2_runner.DATASET_SETTINGS) == set(LOADERS)

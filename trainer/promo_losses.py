@@ -43,9 +43,10 @@ def pape_loss(scores: tf.Tensor, labels: tf.Tensor, is_cold: tf.Tensor, reductio
     cold = tf.reshape(tf.equal(tf.cast(is_cold, tf.int64), 1), [-1])
     cold_positive = tf.cast(labels & cold, scores.dtype)
     warm_negative = tf.cast(~labels & ~cold, scores.dtype)
-    pair_mask = cold_positive[:, tf.newaxis] * warm_negative[tf.newaxis, :]
-    pairs = tf.reduce_sum(pair_mask)
-    delta = tf.reduce_sum((scores[:, tf.newaxis] - scores[tf.newaxis, :]) * pair_mask)
+    n_cold, n_warm = tf.reduce_sum(cold_positive), tf.reduce_sum(warm_negative)
+    pairs = n_cold * n_warm
+    # sum over pairs (c, w) of s_c - s_w = n_warm * sum_c s_c - n_cold * sum_w s_w: O(B), not the B x B grid
+    delta = n_warm * tf.reduce_sum(scores * cold_positive) - n_cold * tf.reduce_sum(scores * warm_negative)
     if reduction == "mean":
         delta = tf.math.divide_no_nan(delta, pairs)
     elif reduction != "sum":

@@ -42,3 +42,20 @@ def test_pape_is_zero_without_pairs_and_decreases_as_cold_positives_rise():
     low = pape_loss(tf.constant([0.0, 1.0]), labels, cold).numpy()
     high = pape_loss(tf.constant([2.0, 1.0]), labels, cold).numpy()
     assert high < low
+
+
+def test_pape_matches_the_pairwise_sum_of_eq_11_and_its_gradient():
+    rng = np.random.default_rng(3)
+    scores = tf.Variable(rng.normal(size=64).astype(np.float32))
+    labels, cold = rng.integers(0, 2, 64), rng.integers(0, 2, 64)
+    pairs = [(c, w) for c in range(64) for w in range(64) if labels[c] and cold[c] and not labels[w] and not cold[w]]
+
+    def pairwise(reduction):
+        delta = tf.add_n([scores[c] - scores[w] for c, w in pairs])
+        return tf.nn.softplus(-(delta / len(pairs) if reduction == "mean" else delta))
+
+    for reduction in ("mean", "sum"):
+        with tf.GradientTape(persistent=True) as tape:
+            expected, actual = pairwise(reduction), pape_loss(scores, tf.constant(labels), tf.constant(cold), reduction)
+        np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(tape.gradient(actual, scores).numpy(), tape.gradient(expected, scores).numpy(), rtol=1e-4, atol=1e-7)

@@ -14,6 +14,7 @@ from tfx import v1 as tfx
 from trainer.base_model import MODEL_INPUTS, VocabularySizes, compile_for_training
 from trainer.export import export_serving_model
 from trainer.inputs import transformed_dataset
+from trainer.reproducibility import make_reproducible
 from trainer.item_tables import collect_item_tables
 from trainer.optimizers import LazyAdam
 from trainer.promo_model import PromoConfig, PromoModel
@@ -51,7 +52,7 @@ def train_prompt_stage(
     base: keras.Model, tf_transform_output, train_files: List[str], eval_files: List[str], config: PromoConfig
 ) -> keras.Model:
     """Returns the model of ``config.variant`` trained on ``train_files`` (validated on ``eval_files``)."""
-    tf.keras.utils.set_random_seed(config.seed)
+    make_reproducible(config.seed)
     if config.variant == "pretrain":
         return base
     if config.variant == "finetune":

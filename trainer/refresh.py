@@ -207,16 +207,16 @@ def push(model, tf_transform_output, serving_root: str, extra_files: Dict[str, s
 
 def refresh(feedback_files: Sequence[str], output_root: str, dataset: str, epochs: int = 2) -> str:
     """Runs the steps of the module docstring; returns the pushed version's folder."""
-    import tensorflow as tf
     import tensorflow_transform as tft
 
     from trainer.base_model import MODEL_INPUTS
     from trainer.item_tables import ItemTables
     from trainer.promo_task import CONFIG_FILE, config_json, item_tables, load_base_model
+    from trainer.reproducibility import make_reproducible
 
     run = RunArtifacts.locate(os.path.abspath(output_root), dataset)
     config = load_promo_config(run.promo_model)
-    tf.keras.utils.set_random_seed(config.seed)
+    make_reproducible(config.seed)
     feedback = read_feedback_files(feedback_files)
     tf_transform_output = tft.TFTransformOutput(run.transform_graph)
     user_vocabulary = [u.decode() for u in tf_transform_output.vocabulary_by_name(F.USER_VOCAB)]

@@ -13,6 +13,7 @@ from trainer.base_model import (
 )
 from trainer.export import export_serving_model
 from trainer.inputs import transformed_dataset
+from trainer.reproducibility import make_reproducible
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,7 +39,7 @@ class TrainingConfig:
 
 def train_base_model(tf_transform_output, train_files: List[str], eval_files: List[str], config: TrainingConfig) -> tf.keras.Model:
     """Trains the two-tower base on ``train_files``, validating on ``eval_files`` after each epoch."""
-    tf.keras.utils.set_random_seed(config.seed)
+    make_reproducible(config.seed)
     train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed)
     evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False)
     model = build_two_tower(VocabularySizes.from_transform_output(tf_transform_output), config.tower_config())
