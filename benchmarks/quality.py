@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ import pandas as pd
 
 import promo_env  # noqa: F401
 import local_runner
+from benchmarks import report
 from pipeline import configs
 from pipeline.artifacts import latest_artifact, transformed_files
 from data.examples import catalogue
@@ -34,7 +34,6 @@ from evaluation.baselines import PopularityRanker, RandomRanker, UserKnnRanker
 from evaluation.protocol import VIEWS, build_cases
 from evaluation.scoring import SavedModelRanker, evaluate, flatten_cases
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 PAPER_TABLE2_ML100K_COLD = {  # paper Table 2 (cold targets, x100); NOT reproduced by the paper's own code
     "Pre-train (paper)": (14.6, 26.2, 9.3, 13.3),
     "Fine-tune (paper)": (17.4, 28.2, 10.7, 14.2),
@@ -67,12 +66,9 @@ def _format(values: List[float]) -> str:
 
 
 def markdown(results: Dict, seeds: List[int], args, elapsed: float) -> str:
+    """The body of the results file: one table per view (report.write adds the title, command and machine)."""
     lines = [
-        f"# Quality on {args.dataset}, {args.split} split",
-        "",
-        f"Command: `python -m benchmarks.quality {' '.join(sys.argv[1:])}`  ",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores; wall time {elapsed / 60:.1f} min; "
-        f"seeds {seeds} (mean ± sample std over seeds, x100).  ",
+        f"Wall time {elapsed / 60:.1f} min; seeds {seeds} (mean ± sample std over seeds, x100).  ",
         "Leak-free: pinnacle lists never hold the scored user; histories hold only earlier training positives.",
         "",
     ]
@@ -190,16 +186,11 @@ def main(argv=None) -> int:
                     fig2[variant] = group_scores(ranker, build_cases(split_frame, items_index, cold, "sampled", seed=seed, split=args.split), cold)
 
     elapsed = time.monotonic() - started
-    os.makedirs(RESULTS, exist_ok=True)
-    stem = os.path.join(RESULTS, f"quality-{args.dataset}-{args.split}{('-' + args.tag) if args.tag else ''}")
-    report = markdown(results, args.seeds, args, elapsed)
-    with open(stem + ".md", "w") as handle:
-        handle.write(report)
-    with open(stem + ".json", "w") as handle:
-        json.dump({"args": vars(args), "results": results}, handle, indent=1)
+    name = f"quality-{args.dataset}-{args.split}{('-' + args.tag) if args.tag else ''}"
+    print(report.write(name, f"Quality on {args.dataset}, {args.split} split", markdown(results, args.seeds, args, elapsed),
+                       {"args": vars(args), "results": results}))
     if fig2:
-        histogram(fig2, stem + "-fig2.png")
-    print(report)
+        histogram(fig2, os.path.join(report.RESULTS, name + "-fig2.png"))
     return 0
 
 

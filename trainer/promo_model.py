@@ -128,12 +128,11 @@ class PromoModel(keras.Model):
         n_items = tables.pinnacle.shape[0]
         if n_items != self.oov_row + 1 + len(new_item_ids):
             raise ValueError(f"tables have {n_items} rows; the base has {self.oov_row + 1} and {len(new_item_ids)} items were added")
-        self.new_item_ids = tuple(new_item_ids)
         self.new_item_rows = None
-        if self.new_item_ids:
+        if len(new_item_ids):
             self.new_item_rows = tf.lookup.StaticHashTable(
                 tf.lookup.KeyValueTensorInitializer(
-                    tf.constant(self.new_item_ids), tf.range(self.oov_row + 1, n_items, dtype=tf.int64)
+                    tf.constant(list(new_item_ids)), tf.range(self.oov_row + 1, n_items, dtype=tf.int64)
                 ),
                 default_value=-1,
             )
