@@ -21,6 +21,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from typing import Dict, Optional
 
 from data import datasets
@@ -93,8 +94,14 @@ def prepare(settings: PrepareSettings, out_dir: str, log: Optional[InteractionLo
             if json.load(handle) == manifest:
                 with open(os.path.join(out_dir, "summary.json")) as summary_file:
                     return json.load(summary_file)
+    started = time.monotonic()
+
+    def progress(message: str) -> None:
+        print(f"[data] {message} ({time.monotonic() - started:.0f} s)", flush=True)
+
     if log is None:
         log = datasets.load(settings.dataset, settings.data_dir)
+    progress(f"{settings.dataset}: {len(log.interactions):,} interactions loaded; splitting and sampling negatives")
     split_frame = leave_one_out(log.interactions)
     examples = build_examples(
         log, split_frame, settings.n_train_negatives, settings.n_eval_negatives, settings.history_length, settings.seed
@@ -106,6 +113,7 @@ def prepare(settings: PrepareSettings, out_dir: str, log: Optional[InteractionLo
     staging = tempfile.mkdtemp(prefix=".prepare-", dir=parent)
     try:
         for split, frame in examples.items():
+            progress(f"writing {len(frame):,} {split} examples")
             os.makedirs(os.path.join(staging, "examples", split))
             frame.to_csv(os.path.join(staging, "examples", split, "examples.csv"), index=False)
             write_examples(frame, os.path.join(staging, "examples", split, "examples.tfrecord.gz"))
