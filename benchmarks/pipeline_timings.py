@@ -5,7 +5,7 @@
 
 Prepares the dataset (timed apart; reused when already prepared), then runs ``local_runner.py --no-cache`` and
 writes the per-component wall times it records, the number of prepared examples (so components' examples/s),
-and the peak resident memory of this process and of its Beam workers to
+and the peak resident memory of this process to
 benchmarks/results/pipeline-<dataset>.{md,json}.
 """
 from __future__ import annotations
@@ -57,8 +57,7 @@ def main(argv=None) -> int:
     if local_runner.main(command + (["--data-dir", args.data_dir] if args.data_dir else [])) != 0:
         return 1
     wall = time.monotonic() - started
-    peak_gib = {who: resource.getrusage(which).ru_maxrss / 2**20 for who, which in
-                (("runner", resource.RUSAGE_SELF), ("largest worker", resource.RUSAGE_CHILDREN))}
+    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # the runner: Transform's analyzers, the Trainers
     with open(os.path.join(root, f"timings-{args.dataset}.json")) as handle:
         timings = json.load(handle)
     components = timings["components_s"]
@@ -79,8 +78,7 @@ def main(argv=None) -> int:
         f"| **pipeline total** | **{timings['total_s']:.1f}** | | |",
         "",
         f"Data preparation before the pipeline: {prepared_s:.1f} s (~0 when reused). Whole command: {wall:.1f} s. "
-        f"Peak resident memory: runner process {peak_gib['runner']:.1f} GiB, largest child process "
-        f"{peak_gib['largest worker']:.1f} GiB.",
+        f"Peak resident memory of the runner process: {peak_gib:.1f} GiB.",
     ])
     print(report.write(f"pipeline-{args.dataset}", "Pipeline component wall times", body,
                        {"args": vars(args), "timings": timings, "wall_s": wall, "prepare_s": prepared_s,

@@ -5,6 +5,11 @@ the table each step, so one step of the per-item prompt tables (Eq. 6: one row o
 costs O(items) instead of O(batch). ``LazyAdam`` (the rule of TF1's LazyAdamOptimizer and TF Addons' LazyAdam)
 keeps the moments of rows outside the batch as they are and moves only the batch's rows; dense gradients
 (the fusion MLP) get plain Adam.
+
+Not used for the base: at 100K items (synthetic-1m) it makes a base step 3x faster (45 -> 14 ms, batch 1024),
+but on ML-100K it cost the base 7 points of HR@10 (all targets 53.4 +- 0.3 -> 46.1 +- 0.8, 3 seeds) and PROMO on
+top of it 14 (`python -m benchmarks.quality --variants pretrain promo --tag lazy-base` with it in
+``compile_for_training``; benchmarks/results/quality-ml-100k-test-lazy-base.md).
 """
 from __future__ import annotations
 
