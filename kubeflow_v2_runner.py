@@ -17,16 +17,9 @@ import os
 import sys
 
 import promo_env  # noqa: F401  (must precede TensorFlow)
-from data.datasets import LOADERS
+from data.datasets import CONFIGS, LOADERS
 from pipeline import configs
 from trainer.variants import VARIANTS
-
-# Per-dataset settings the local runner reads from the prepared summary (data/*.py DatasetConfig).
-DATASET_SETTINGS = {
-    "ml-100k": (20, 0.0, 1.0), "ml-1m": (50, 0.0, 1.0), "kuairand-pure": (50, 1.0, 1.0), "tmall": (20, 0.0, 1.0),
-    "synthetic": (20, 1.0, 1.0), "synthetic-1m": (20, 1.0, 1.0), "synthetic-10m": (20, 1.0, 1.0),
-}
-
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -65,13 +58,13 @@ def main(argv=None) -> int:
 
     from pipeline.pipeline import create_pipeline
 
-    cold_threshold, alpha, beta = DATASET_SETTINGS[args.dataset]
+    dataset = CONFIGS[args.dataset]  # what the local runner reads from the prepared summary
     pipeline = create_pipeline(
         pipeline_name=configs.pipeline_name(args.dataset),
         pipeline_root=args.pipeline_root,
         examples_dir=os.path.join(args.data_root, "examples"),
         serving_model_dir=args.serving_model_dir,
-        transform_config={"cold_threshold": cold_threshold, "alpha": alpha, "beta": beta, "seed": args.seed},
+        transform_config={"cold_threshold": dataset.cold_threshold, "alpha": dataset.alpha, "beta": dataset.beta, "seed": args.seed},
         training_config={"epochs": args.epochs, "seed": args.seed},
         promo_config={"variant": args.variant, "epochs": args.epochs, "seed": args.seed},
         beam_pipeline_args=beam_args(args),

@@ -62,12 +62,11 @@ def main(argv=None) -> int:
         timings = json.load(handle)
     components = timings["components_s"]
     names = [n for n in ORDER if n in components] + sorted(set(components) - set(ORDER))
-    rows = [
-        f"| {name} | {components[name]:.1f} | {100 * components[name] / timings['total_s']:.0f}% | "
-        f"{examples / components[name]:,.0f} |" if components[name] >= 1.0 else
-        f"| {name} | {components[name]:.1f} | {100 * components[name] / timings['total_s']:.0f}% | - |"
-        for name in names
-    ]
+    rows = []
+    for name in names:
+        seconds = components[name]
+        rate = f"{examples / seconds:,.0f}" if seconds >= 1.0 else "-"  # sub-second components: no meaningful rate
+        rows.append(f"| {name} | {seconds:.1f} | {100 * seconds / timings['total_s']:.0f}% | {rate} |")
     body = "\n".join([
         f"Dataset {args.dataset}: {examples:,} prepared examples (all splits). LocalDagRunner, Beam DirectRunner "
         f"multi-processing with {args.beam_workers or multiprocessing.cpu_count()} worker(s); every component run.",

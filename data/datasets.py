@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Callable, Dict, Optional
 
-from data.canonical import InteractionLog
+from data.canonical import DatasetConfig, InteractionLog
 from data.errors import DataError
-from data.kuairand import load_kuairand
+from data.kuairand import KUAIRAND, load_kuairand
 from data.ml100k_source import load_real_ml100k
-from data.movielens import load_ml1m
-from data.synthetic import generate
-from data.tmall import load_tmall
+from data.movielens import ML1M, ML100K, load_ml1m
+from data.synthetic import SYNTHETIC, generate
+from data.tmall import TMALL, load_tmall
 
 
 def _needs_dir(loader: Callable[[str], InteractionLog], name: str) -> Callable[[Optional[str]], InteractionLog]:
@@ -30,6 +30,13 @@ LOADERS: Dict[str, Callable[[Optional[str]], InteractionLog]] = {
     # The scale runs (benchmarks/pipeline_timings.py): 100K items, about 100 interactions per user.
     "synthetic-1m": lambda data_dir: generate(n_users=10_000, n_items=100_000, n_interactions=1_000_000),
     "synthetic-10m": lambda data_dir: generate(n_users=100_000, n_items=100_000, n_interactions=10_000_000),
+}
+
+# What each dataset's loader produces (cold threshold, Eq. 4 weights): for runners that do not load the data
+# themselves (kubeflow_v2_runner.py reads a prepared folder).
+CONFIGS: Dict[str, DatasetConfig] = {
+    "ml-100k": ML100K, "ml-1m": ML1M, "kuairand-pure": KUAIRAND, "tmall": TMALL,
+    "synthetic": SYNTHETIC, "synthetic-1m": SYNTHETIC, "synthetic-10m": SYNTHETIC,
 }
 
 

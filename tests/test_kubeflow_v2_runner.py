@@ -28,7 +28,8 @@ def test_compiled_json_names_every_component_and_passes_cloud_paths_and_dataflow
     assert '\\"cold_threshold\\": 20' in text or '"cold_threshold": 20' in text
 
 
-def test_every_dataset_the_runner_accepts_has_its_settings():
-    from data.datasets import LOADERS
+def test_every_dataset_has_the_settings_its_loader_uses():
+    from data.datasets import CONFIGS, LOADERS
 
-    assert set(kubeflow_v2_runner.DATASET_SETTINGS) == set(LOADERS)
+    assert set(CONFIGS) == set(LOADERS)
+    assert CONFIGS["synthetic"] == LOADERS["synthetic"](None).config  # the generated log carries its config
