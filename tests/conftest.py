@@ -18,8 +18,3 @@ def run_in_own_process(args):
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     subprocess.run([sys.executable, os.path.join(repo, "local_runner.py")] + args, cwd=repo, check=True)
 
-
-@pytest.fixture(scope="session")
-def own_process_run():
-    """:func:`run_in_own_process`, for tests that make runs of their own."""
-    return run_in_own_process
