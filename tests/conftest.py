@@ -17,4 +17,3 @@ def run_in_own_process(args):
     """`python local_runner.py ARGS` as a user runs it: in a fresh process."""
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     subprocess.run([sys.executable, os.path.join(repo, "local_runner.py")] + args, cwd=repo, check=True)
-

@@ -46,4 +46,3 @@ def test_rerun_after_a_crash_reuses_every_finished_component(resumed):
     assert {"ImportExampleGen", "StatisticsGen", "Transform", "BaseTrainer"} <= cached
     assert not {"PromoTrainer", "Evaluator", "Pusher"} & cached  # what had not finished ran now
     assert local_runner.pushed_model_dir(os.path.join(resumed["root"], "serving_model", "promo")) is not None
-

@@ -1,4 +1,4 @@
-"""Same seed, same model: the one call every training entry point makes before building anything."""
+"""Same seed and same example order, same model: the one call every training entry point makes first."""
 from __future__ import annotations
 
 import tensorflow as tf
