@@ -37,8 +37,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--beam-workers", type=int, default=1,
-        help="Beam worker processes (0 = one per core). The order Beam writes examples in, which training follows, "
-             "varies between runs less often with 1 (README: One seed, one result)",
+        help="Beam DirectRunner worker processes (0 = one per core)",
     )
     parser.add_argument("--no-cache", action="store_true", help="rerun every component instead of reusing results")
     parser.add_argument("--verbose", action="store_true", help="show every INFO log line of TFX, Beam and TensorFlow")

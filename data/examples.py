@@ -99,7 +99,13 @@ def build_examples(
     history_length: int = 20,
     seed: int = 0,
 ) -> Dict[str, pd.DataFrame]:
-    """Returns ``{"train": ..., "eval": ..., "test": ...}`` example frames with :data:`EXAMPLE_COLUMNS`."""
+    """Returns ``{"train": ..., "eval": ..., "test": ...}`` example frames with :data:`EXAMPLE_COLUMNS`.
+
+    The train rows come in a seeded random order. Built in order they would be every logged interaction, then
+    every sampled negative; the pipeline keeps the file's order (pipeline/example_gen.py) and the Trainers'
+    shuffle buffer (50,000 examples) is smaller than a split, so the last part of each epoch would be negatives
+    only.
+    """
     rng = np.random.default_rng(seed)
     user_codes = pd.Index(sorted(split_frame["user_id"].unique()))
     item_codes = catalogue(log.items, log.interactions)
@@ -124,4 +130,5 @@ def build_examples(
         examples["item_features"] = examples["item_id"].map(item_features).fillna("")
         examples["history"] = histories(examples, train_positives, history_length)
         result[name] = examples.loc[:, list(EXAMPLE_COLUMNS)]
+    result[TRAIN] = result[TRAIN].iloc[rng.permutation(len(result[TRAIN]))].reset_index(drop=True)
     return result

@@ -50,6 +50,20 @@ def test_no_history_contains_the_scored_item_or_anything_but_earlier_training_po
     assert checked > 1000
 
 
+def test_train_rows_are_the_logged_and_sampled_rows_in_a_seeded_mixed_order(synthetic_examples):
+    log, split_frame, examples = synthetic_examples
+    train = examples["train"]
+    logged = split_frame[split_frame["split"] == "train"]
+    assert len(train) == len(logged) + 2 * (logged["label"] == 1).sum()  # logged rows + 2 negatives per positive
+    keys = ["user_id", "item_id", "timestamp", "label"]
+    assert train[keys].merge(logged[keys], how="inner").shape[0] >= len(logged)  # every logged row is there
+    share = train["label"].mean()
+    for quarter in np.array_split(train["label"].to_numpy(), 4):  # no stretch of negatives only
+        assert abs(quarter.mean() - share) < 0.05, (quarter.mean(), share)
+    again = build_examples(log, split_frame, n_train_negatives=2, n_eval_negatives=3, seed=1)["train"]
+    pd.testing.assert_frame_equal(train, again)  # the order is the seed's
+
+
 def test_eval_and_test_negatives_were_never_interacted(synthetic_examples):
     log, split_frame, examples = synthetic_examples
     interacted = set(zip(split_frame["user_id"], split_frame["item_id"]))

@@ -1,10 +1,11 @@
 """The PROMO TFX pipeline, defined once for every runner (local, Kubeflow, Vertex).
 
-ImportExampleGen (train/eval/test folders of prepared, typed tf.Examples) -> StatisticsGen -> ImportSchemaGen (the curated
-schema in pipeline/schema) -> ExampleValidator; Transform (vocabularies, feature bags, history, cold flag, pinnacle tables; analyzed on
-train only) -> BaseTrainer (the pre-trained two-tower base) -> PromoTrainer (the base frozen, PROMO's prompt
-stage on top; its ``base_model`` input chains the two) -> Evaluator (AUC on test, overall and by cold/warm)
--> Pusher (``<serving_model_dir>/<version>/``, pushed only when blessed).
+ImportExampleGen (train/eval/test folders of prepared, typed tf.Examples, copied in their order by
+pipeline/example_gen.py) -> StatisticsGen -> ImportSchemaGen (the curated schema in pipeline/schema) -> ExampleValidator;
+Transform (vocabularies, feature bags, history, cold flag, pinnacle tables; analyzed on train only) -> BaseTrainer
+(the pre-trained two-tower base) -> PromoTrainer (the base frozen, PROMO's prompt stage on top; its ``base_model``
+input chains the two) -> Evaluator (AUC on test, overall and by cold/warm) -> Pusher
+(``<serving_model_dir>/<version>/``, pushed only when blessed).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from google.protobuf.wrappers_pb2 import BoolValue
 from tfx import v1 as tfx
 
 from pipeline import configs
+from pipeline.example_gen import OrderPreservingImportExampleGen
 from transforms import features as F
 
 
@@ -68,12 +70,12 @@ def create_pipeline(
     ``training_config``: the base Trainer's (trainer.task.TrainingConfig); ``promo_config``: the prompt
     stage's (trainer.promo_model.PromoConfig).
     """
-    example_gen = tfx.components.ImportExampleGen(
+    example_gen = OrderPreservingImportExampleGen(
         input_base=examples_dir,
         input_config=tfx.proto.Input(
             splits=[tfx.proto.Input.Split(name=s, pattern=f"{s}/*.tfrecord.gz") for s in ("train", "eval", "test")]
         ),
-    )
+    ).with_id("ImportExampleGen")
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_path)
     example_validator = tfx.components.ExampleValidator(

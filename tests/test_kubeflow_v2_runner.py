@@ -25,6 +25,7 @@ def test_compiled_json_names_every_component_and_passes_cloud_paths_and_dataflow
         assert arg in text
     assert "gcr.io/my-project/promo-tfx:0.1.0" in text
     assert "trainer.promo_task.run_fn" in text and "transforms.preprocessing.preprocessing_fn" in text
+    assert "pipeline.example_gen.OrderPreservingExecutor" in text  # the image runs our ExampleGen executor
     assert '\\"cold_threshold\\": 20' in text or '"cold_threshold": 20' in text
 
 
