@@ -4,7 +4,7 @@
     python -m data.prepare --dataset ml-1m --data-dir /path/to/ml-1m --out runs/data/ml-1m
 
 Writes, under ``--out``:
-  examples/{train,eval,test}/examples.tfrecord.gz   what ImportExampleGen reads (see data/tfrecords.py)
+  examples/{train,eval,test}/examples-*.tfrecord.gz  what ImportExampleGen reads, in order (data/tfrecords.py)
   examples/{train,eval,test}/examples.csv   the same examples, readable (see data/examples.py)
   canonical/{interactions,users,items}.csv  the canonical log with its ``split`` column (for evaluation)
   summary.json, summary.md                  the Table-1-style summary
@@ -32,8 +32,8 @@ from data.tfrecords import write_examples
 
 
 # Bump when the files written here change, so cached preparations are redone.
-# 3: duplicates merged; 4: train rows in a seeded random order.
-FORMAT_VERSION = 4
+# 3: duplicates merged; 4: train rows in a seeded random order; 5: several TFRecord files per split.
+FORMAT_VERSION = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +44,7 @@ class PrepareSettings:
     n_eval_negatives: int = 4
     history_length: int = 20
     seed: int = 0
+    examples_per_file: int = 250_000  # TFRecord files per split hold at most this many rows (data/tfrecords.py)
 
 
 def summarize(log: InteractionLog, split_frame) -> Dict[str, object]:
@@ -118,7 +119,7 @@ def prepare(settings: PrepareSettings, out_dir: str, log: Optional[InteractionLo
             progress(f"writing {len(frame):,} {split} examples")
             os.makedirs(os.path.join(staging, "examples", split))
             frame.to_csv(os.path.join(staging, "examples", split, "examples.csv"), index=False)
-            write_examples(frame, os.path.join(staging, "examples", split, "examples.tfrecord.gz"))
+            write_examples(frame, os.path.join(staging, "examples", split), settings.examples_per_file)
         os.makedirs(os.path.join(staging, "canonical"))
         split_frame.to_csv(os.path.join(staging, "canonical", "interactions.csv"), index=False)
         log.users.to_csv(os.path.join(staging, "canonical", "users.csv"), index=False)
@@ -147,9 +148,12 @@ def main(argv=None) -> int:
     parser.add_argument("--eval-negatives", type=int, default=4, help="sampled negatives per eval/test positive")
     parser.add_argument("--history-length", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--examples-per-file", type=int, default=PrepareSettings.examples_per_file,
+                        help="most rows in one TFRecord file of a split (more files: more parallel Beam reads)")
     args = parser.parse_args(argv)
     settings = PrepareSettings(
-        args.dataset, args.data_dir, args.train_negatives, args.eval_negatives, args.history_length, args.seed
+        args.dataset, args.data_dir, args.train_negatives, args.eval_negatives, args.history_length, args.seed,
+        args.examples_per_file,
     )
     summary = prepare(settings, args.out)
     print(summary_markdown(summary))

@@ -6,6 +6,10 @@ written as absent features, as the schema's variable-length bags expect.
 """
 from __future__ import annotations
 
+import math
+import os
+from typing import List
+
 import pandas as pd
 
 STRING_COLUMNS = ("user_id", "item_id", "user_features", "item_features", "history")
@@ -28,10 +32,20 @@ def to_example(row) -> bytes:
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
 
 
-def write_examples(frame: pd.DataFrame, path: str) -> None:
-    """Writes every row of ``frame`` to the gzipped TFRecord file ``path``."""
+def write_examples(frame: pd.DataFrame, directory: str, rows_per_file: int) -> List[str]:
+    """Writes the rows of ``frame``, in order, to ``directory/examples-<i>-of-<n>.tfrecord.gz``; returns the paths.
+
+    File i holds rows [i * rows_per_file, (i + 1) * rows_per_file), so the files in name order are the frame.
+    Several files let Beam's workers (locally or on Dataflow) read a split in parallel: a gzipped file is read
+    by one worker from start to end.
+    """
     import tensorflow as tf
 
-    with tf.io.TFRecordWriter(path, options="GZIP") as writer:
-        for row in frame.to_dict("records"):
-            writer.write(to_example(row))
+    count = max(1, math.ceil(len(frame) / rows_per_file))
+    paths = [os.path.join(directory, f"examples-{i:05d}-of-{count:05d}.tfrecord.gz") for i in range(count)]
+    rows = frame.to_dict("records")
+    for index, path in enumerate(paths):
+        with tf.io.TFRecordWriter(path, options="GZIP") as writer:
+            for row in rows[index * rows_per_file:(index + 1) * rows_per_file]:
+                writer.write(to_example(row))
+    return paths
