@@ -42,19 +42,17 @@ def order_breaks(source: List[bytes], output: List[bytes]) -> int:
     return sum(1 for a, b in zip(ranks, ranks[1:]) if b < a)
 
 
-def stock_write(pattern: str, out_dir: str) -> List[str]:
-    """TFX's ImportExampleGen read and write over ``pattern`` (one Beam worker); returns the written shards."""
+def stock_write(pattern: str, out_dir: str) -> None:
+    """TFX's ImportExampleGen read and write over ``pattern`` (one Beam worker) into ``out_dir``."""
     with beam.Pipeline(options=PipelineOptions(configs.local_beam_args(workers=1))) as pipeline:
         _ = (pipeline
              | beam.io.ReadFromTFRecord(pattern)
              | write_split.WriteSplit(out_dir, "tfrecords_gzip"))
-    return sorted(glob.glob(os.path.join(out_dir, "*.gz")))
 
 
-def copy_write(pattern: str, out_dir: str) -> List[str]:
-    """The pipeline's order-preserving ExampleGen copy over ``pattern``; returns the written shards."""
+def copy_write(pattern: str, out_dir: str) -> None:
+    """The pipeline's order-preserving ExampleGen copy over ``pattern`` into ``out_dir``."""
     copy_split(sorted(glob.glob(pattern)), out_dir)
-    return sorted(glob.glob(os.path.join(out_dir, "*.gz")))
 
 
 def main(argv=None) -> int:
@@ -76,9 +74,9 @@ def main(argv=None) -> int:
         for name, write in writers.items():
             with tempfile.TemporaryDirectory() as out_dir:
                 start = time.time()
-                written = write(pattern, out_dir)
+                write(pattern, out_dir)
                 seconds = time.time() - start
-                output = read_records(written)
+                output = read_records(sorted(glob.glob(os.path.join(out_dir, "*.gz"))))
             if sorted(output) != sorted(source):
                 raise RuntimeError(f"{name} repeat {repeat}: the output holds other records than the input")
             outputs[name].append(output)
