@@ -20,7 +20,8 @@ import time
 
 import promo_env  # noqa: F401  (must precede TensorFlow)
 from data import datasets
-from data.prepare import PrepareSettings, prepare, summary_markdown
+from data.errors import DataError
+from data.prepare import PrepareSettings, at_least, prepare, summary_markdown
 from pipeline import configs
 from pipeline.progress import ComponentProgress
 from trainer.variants import VARIANTS
@@ -32,11 +33,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--data-dir", default=None, help="folder with the dataset's published files")
     parser.add_argument("--output-root", default="runs", help="where data, artifacts and models go")
     parser.add_argument("--quick", action="store_true", help="train one epoch (fast end-to-end check)")
-    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default 3, 1 with --quick)")
+    parser.add_argument("--epochs", type=at_least(1), default=None, help="training epochs (default 3, 1 with --quick)")
     parser.add_argument("--variant", default="promo", choices=VARIANTS, help="what the prompt-stage Trainer produces")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=at_least(0), default=0)
     parser.add_argument(
-        "--beam-workers", type=int, default=1,
+        "--beam-workers", type=at_least(0), default=1,
         help="Beam DirectRunner worker processes (0 = one per core)",
     )
     parser.add_argument("--no-cache", action="store_true", help="rerun every component instead of reusing results")
@@ -85,7 +86,11 @@ def main(argv=None) -> int:
     root = os.path.abspath(args.output_root)
     settings = PrepareSettings(dataset=args.dataset, data_dir=args.data_dir, seed=args.seed)
     print(f"[data] preparing {args.dataset} ...", flush=True)
-    summary = prepare(settings, os.path.join(root, "data", args.dataset))
+    try:
+        summary = prepare(settings, os.path.join(root, "data", args.dataset))
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(summary_markdown(summary), flush=True)
 
     from tfx import v1 as tfx

@@ -6,7 +6,7 @@ from typing import Callable, Dict, Optional
 from data.canonical import DatasetConfig, InteractionLog
 from data.errors import DataError
 from data.kuairand import KUAIRAND, load_kuairand
-from data.ml100k_source import load_real_ml100k
+from data.ml100k_source import cache_dir, load_real_ml100k
 from data.movielens import ML1M, ML100K, load_ml1m
 from data.synthetic import SYNTHETIC, generate
 from data.tmall import TMALL, load_tmall
@@ -38,6 +38,13 @@ CONFIGS: Dict[str, DatasetConfig] = {
     "ml-100k": ML100K, "ml-1m": ML1M, "kuairand-pure": KUAIRAND, "tmall": TMALL,
     "synthetic": SYNTHETIC, "synthetic-1m": SYNTHETIC, "synthetic-10m": SYNTHETIC,
 }
+
+
+def input_dir(name: str, data_dir: Optional[str] = None) -> Optional[str]:
+    """The folder whose files dataset ``name`` is read from (None for a generated dataset)."""
+    if name.startswith("synthetic"):
+        return None
+    return data_dir or (cache_dir() if name == "ml-100k" else None)
 
 
 def load(name: str, data_dir: Optional[str] = None) -> InteractionLog:

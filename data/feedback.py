@@ -2,9 +2,10 @@
 
 A feedback file is a CSV with a header and the prepared examples' columns (data/examples.py): what the model
 was asked (the ``serving_default`` request's user_id, item_id, user_features, item_features, history) and what
-happened (``label``: 1 = positive, 0 = not). ``user_id``, ``item_id`` and ``label`` are required; a missing
+happened (``label``: 1 = positive, 0 = not). ``user_id``, ``item_id`` and ``label`` (0 or 1) are required; a missing
 ``timestamp``, ``cr`` or ``ir`` column is 0 and a missing bag column is empty. ``cr`` and ``ir`` are the two
-value signals of Eq. 4 (they rank an item's pinnacle users).
+value signals of Eq. 4 (they rank an item's pinnacle users), ratios in [0, 1] as every loader writes them;
+``timestamp`` is a whole number >= 0 in the dataset's own unit.
 """
 from __future__ import annotations
 
@@ -12,25 +13,24 @@ from typing import Iterable
 
 import pandas as pd
 
-from data.errors import DataError
 from data.examples import EXAMPLE_COLUMNS
-from data.io import numbers, read_delimited
+from data.io import FLAG, Number, read_delimited
 
-REQUIRED = ("user_id", "item_id", "label")
-NUMERIC_DEFAULTS = {"timestamp": 0, "cr": 0.0, "ir": 0.0}
+OPTIONAL_NUMBERS = {  # column: (accepted values, value when the column is absent or empty)
+    "timestamp": (Number(0, 2**53, integer=True, optional=True), 0),
+    "cr": (Number(0, 1, optional=True), 0.0),
+    "ir": (Number(0, 1, optional=True), 0.0),
+}
 BAG_COLUMNS = ("user_features", "item_features", "history")
 
 
 def read_feedback(path: str) -> pd.DataFrame:
     """One feedback file as a frame with EXAMPLE_COLUMNS (see the module docstring); DataError names the
     file, row and field of the first bad value."""
-    frame = read_delimited(path, ",", required=REQUIRED, numeric=("label",))
-    bad_label = ~frame["label"].isin([0, 1])
-    if bad_label.any():
-        row = int(bad_label.to_numpy().argmax())
-        raise DataError(path, f"label must be 0 or 1, got {frame['label'].iloc[row]!r}", row=row + 2, field="label")
-    for field, default in NUMERIC_DEFAULTS.items():
-        frame[field] = numbers(frame, field, path).fillna(default) if field in frame.columns else default
+    numeric = {"label": FLAG} | {field: spec for field, (spec, _) in OPTIONAL_NUMBERS.items()}
+    frame = read_delimited(path, ",", ids=("user_id", "item_id"), numeric=numeric, optional_columns=OPTIONAL_NUMBERS)
+    for field, (_, default) in OPTIONAL_NUMBERS.items():
+        frame[field] = frame[field].fillna(default) if field in frame.columns else default
     for field in BAG_COLUMNS:
         if field not in frame.columns:
             frame[field] = ""

@@ -48,3 +48,22 @@ def test_several_files_are_read_in_order(tmp_path):
     assert read_feedback_files([a, b])["user_id"].tolist() == ["u1", "u2"]
     with pytest.raises(DataError, match="file is empty"):
         read_feedback_files([a, _write(tmp_path, "", "empty.csv")])
+
+
+@pytest.mark.parametrize("text, row, field", [
+    ("user_id,item_id,label,ir\nu1,i1,1,inf\n", 2, "ir"),
+    ("user_id,item_id,label,timestamp\nu1,i1,1,99999999999999999999\n", 2, "timestamp"),
+    ("user_id,item_id,label\nu1,i 1,1\n", 2, "item_id"),
+])
+def test_non_finite_huge_and_whitespace_values_are_refused(tmp_path, text, row, field):
+    with pytest.raises(DataError) as err:
+        read_feedback(_write(tmp_path, text))
+    assert (err.value.row, err.value.field) == (row, field)
+
+
+def test_non_utf8_feedback_names_the_row(tmp_path):
+    path = tmp_path / "feedback.csv"
+    path.write_bytes(b"user_id,item_id,label\nu1,i1,1\nu\xe9,i1,0\n")
+    with pytest.raises(DataError, match="not utf-8 text") as err:
+        read_feedback(str(path))
+    assert err.value.row == 3

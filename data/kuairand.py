@@ -12,13 +12,14 @@ type, upload type, visibility, music type, author, tags and a duration bucket.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
 import pandas as pd
 
 from data.canonical import DatasetConfig, InteractionLog
-from data.io import join_tokens, read_delimited, tokens
+from data.io import FLAG, UNIX_MILLISECONDS, Number, join_tokens, read_delimited, tokens
 
 KUAIRAND = DatasetConfig(
     "kuairand-pure", 50, 1.0, 1.0, "is_click == 1", "min(play_time_ms / duration_ms, 1)",
@@ -33,38 +34,44 @@ USER_FIELDS = (
     "follow_user_num_range", "fans_user_num_range", "friend_user_num_range", "register_days_range",
 ) + tuple(f"onehot_feat{i}" for i in range(18))
 VIDEO_FIELDS = ("video_type", "upload_type", "visible_status", "music_type", "author_id")
+DURATION_MS = Number(0, 1e12)
+LOG_NUMBERS = {  # every log row has all of these (the feature table leaves some video durations empty)
+    "time_ms": UNIX_MILLISECONDS, "is_click": FLAG, "play_time_ms": DURATION_MS, "duration_ms": DURATION_MS,
+} | {flag: FLAG for flag in INTERACTION_FLAGS}
 
 
 def load_logs(data_dir: str) -> pd.DataFrame:
-    numeric = ("time_ms", "is_click", "play_time_ms", "duration_ms") + INTERACTION_FLAGS
     frames = [
-        read_delimited(os.path.join(data_dir, name), ",", required=("user_id", "video_id"), numeric=numeric)
+        read_delimited(os.path.join(data_dir, name), ",", ids=("user_id", "video_id"), numeric=LOG_NUMBERS)
         for name in LOG_FILES
     ]
     logs = pd.concat(frames, ignore_index=True)
-    duration = logs["duration_ms"].fillna(0.0)
-    play_ratio = np.where(duration > 0, logs["play_time_ms"].fillna(0.0) / duration.where(duration > 0, 1.0), 0.0)
+    duration = logs["duration_ms"]
+    play_ratio = np.where(duration > 0, logs["play_time_ms"] / duration.where(duration > 0, 1.0), 0.0)
     return pd.DataFrame(
         {
             "user_id": logs["user_id"],
             "item_id": logs["video_id"],
             "timestamp": logs["time_ms"].astype("int64"),
-            "label": (logs["is_click"].fillna(0) == 1).astype("int64"),
+            "label": (logs["is_click"] == 1).astype("int64"),
             "cr": np.minimum(play_ratio, 1.0),
-            "ir": logs[list(INTERACTION_FLAGS)].fillna(0.0).mean(axis=1),
+            "ir": logs[list(INTERACTION_FLAGS)].mean(axis=1),
         }
     )
 
 
 def load_users(data_dir: str) -> pd.DataFrame:
-    users = read_delimited(os.path.join(data_dir, USER_FILE), ",", required=("user_id",))
+    users = read_delimited(os.path.join(data_dir, USER_FILE), ",", ids=("user_id",))
     return pd.DataFrame(
         {"user_id": users["user_id"], "user_features": join_tokens({f: tokens(f, users[f]) for f in USER_FIELDS if f in users})}
     )
 
 
 def load_videos(data_dir: str) -> pd.DataFrame:
-    videos = read_delimited(os.path.join(data_dir, VIDEO_FILE), ",", required=("video_id",), numeric=("video_duration",))
+    videos = read_delimited(
+        os.path.join(data_dir, VIDEO_FILE), ",", ids=("video_id",), present=("tag",),
+        numeric={"video_duration": dataclasses.replace(DURATION_MS, optional=True)},
+    )
     seconds = videos["video_duration"].fillna(0.0) / 1000.0
     duration_bucket = np.floor(np.log2(seconds.clip(lower=1.0))).astype(int).astype(str)
     tag_tokens = videos["tag"].fillna("").apply(lambda tags: " ".join(f"tag={t.strip()}" for t in tags.split(",") if t.strip()))

@@ -62,3 +62,33 @@ def test_real_feature_tables_joined_with_written_logs(tmp_path):
     assert len(log.users) == 27_285 and len(log.items) == 7_583
     assert log.feature_fields()["user"] == 26  # 8 named categorical fields + onehot_feat0..17
     assert log.users["user_features"].str.len().min() > 0
+
+
+def test_a_short_log_row_is_refused_not_read_as_zeros(tmp_path):
+    _write_small_feature_tables(tmp_path)
+    short = ",".join(_row(0, 0, 2, 1).split(",")[:10]) + "\n"
+    _write_logs(tmp_path, [_row(0, 0, 1, 1)], [short])
+    with pytest.raises(DataError, match="row has 10 fields, expected 19") as err:
+        load_kuairand(str(tmp_path))
+    assert (err.value.row, err.value.field) == (2, "is_hate")
+
+
+@pytest.mark.parametrize("field, value", [("is_like", "inf"), ("is_click", "2"), ("time_ms", "1e30")])
+def test_out_of_range_log_values_are_refused(tmp_path, field, value):
+    _write_small_feature_tables(tmp_path)
+    fields = _row(0, 0, 2, 1).rstrip("\n").split(",")
+    fields[LOG_HEADER.split(",").index(field)] = value
+    _write_logs(tmp_path, [_row(0, 0, 1, 1)], [",".join(fields) + "\n"])
+    with pytest.raises(DataError) as err:
+        load_kuairand(str(tmp_path))
+    assert (err.value.row, err.value.field) == (2, field)
+
+
+def test_a_video_table_without_tags_names_the_column(tmp_path):
+    _write_small_feature_tables(tmp_path)
+    with open(os.path.join(tmp_path, "video_features_basic_pure.csv"), "w") as handle:
+        handle.write("video_id,author_id,video_duration\n0,1,1000\n")
+    _write_logs(tmp_path, [_row(0, 0, 1, 1)], [_row(0, 0, 2, 1)])
+    with pytest.raises(DataError, match="missing column") as err:
+        load_kuairand(str(tmp_path))
+    assert err.value.field == "tag"

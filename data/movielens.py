@@ -5,7 +5,9 @@ ML-100K comes in two real layouts, both read here:
   19 genre flags), ``u.user`` (pipe: id, age, gender, occupation, zip);
 - RecBole's atomic files ``ml-100k.inter`` / ``.item`` / ``.user`` (tab-separated with typed headers),
   row-for-row the same ratings.
-ML-1M: ``ratings.dat``, ``users.dat``, ``movies.dat``, ``::``-separated, Latin-1.
+ML-1M: ``ratings.dat``, ``users.dat``, ``movies.dat``, ``::``-separated.
+GroupLens files are read as Latin-1 (u.item and movies.dat hold Latin-1 titles; one encoding per dataset, so
+an id reads the same in every file); RecBole's as UTF-8.
 
 Positives are ratings >= 4. The value signals of Eq. 4 are IR = rating / 5 and CR = 0 (MovieLens logs no
 consumption), so alpha = 0 and beta = 1.
@@ -18,7 +20,7 @@ import pandas as pd
 
 from data.canonical import DatasetConfig, InteractionLog
 from data.errors import DataError
-from data.io import join_tokens, read_delimited, tokens
+from data.io import UNIX_SECONDS, Number, join_tokens, read_delimited, tokens
 
 GENRES = (
     "unknown Action Adventure Animation Children's Comedy Crime Documentary Drama Fantasy Film-Noir Horror "
@@ -28,14 +30,17 @@ ML100K_SIZE = {"interactions": 100_000, "users": 943, "items": 1_682}
 
 ML100K = DatasetConfig("ml-100k", 20, 0.0, 1.0, "rating >= 4", "none (CR = 0)", "rating / 5")
 ML1M = DatasetConfig("ml-1m", 50, 0.0, 1.0, "rating >= 4", "none (CR = 0)", "rating / 5")
+RATINGS = {"rating": Number(1, 5), "timestamp": UNIX_SECONDS}  # the published 1-5 stars
+AGE = Number(0, 150, integer=True)
+GROUPLENS_ENCODING = "latin-1"
 
 
 def _ratings_to_interactions(frame: pd.DataFrame) -> pd.DataFrame:
     rating = frame["rating"].astype(float)
     return pd.DataFrame(
         {
-            "user_id": frame["user_id"].str.strip(),
-            "item_id": frame["item_id"].str.strip(),
+            "user_id": frame["user_id"],
+            "item_id": frame["item_id"],
             "timestamp": frame["timestamp"].astype("int64"),
             "label": (rating >= 4).astype("int64"),
             "cr": 0.0,
@@ -53,7 +58,7 @@ def _age_bucket(age: pd.Series) -> pd.Series:
 def _user_table(user_id, age_group, gender, occupation, zip_code) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "user_id": user_id.str.strip(),
+            "user_id": user_id,
             "user_features": join_tokens(
                 {
                     "age": tokens("age", age_group),
@@ -71,7 +76,7 @@ def _item_table(item_id, year: pd.Series, genre_lists: pd.Series) -> pd.DataFram
     genre_tokens = genre_lists.apply(lambda gs: " ".join(f"genre={g}" for g in gs))
     return pd.DataFrame(
         {
-            "item_id": item_id.str.strip(),
+            "item_id": item_id,
             "item_features": join_tokens({"genre": genre_tokens, "decade": tokens("decade", decade)}),
         }
     )
@@ -80,13 +85,15 @@ def _item_table(item_id, year: pd.Series, genre_lists: pd.Series) -> pd.DataFram
 def _load_grouplens_100k(data_dir: str) -> InteractionLog:
     ratings = read_delimited(
         os.path.join(data_dir, "u.data"), "\t", ["user_id", "item_id", "rating", "timestamp"],
-        required=["user_id", "item_id"], numeric=["rating", "timestamp"],
+        ids=["user_id", "item_id"], numeric=RATINGS, encoding=GROUPLENS_ENCODING,
     )
     item_columns = ["item_id", "title", "release_date", "video_release_date", "url"] + GENRES
-    items = read_delimited(os.path.join(data_dir, "u.item"), "|", item_columns, required=["item_id"], encoding="latin-1")
+    items = read_delimited(
+        os.path.join(data_dir, "u.item"), "|", item_columns, ids=["item_id"], encoding=GROUPLENS_ENCODING,
+    )
     users = read_delimited(
         os.path.join(data_dir, "u.user"), "|", ["user_id", "age", "gender", "occupation", "zip"],
-        required=["user_id"], numeric=["age"],
+        ids=["user_id"], numeric={"age": AGE}, encoding=GROUPLENS_ENCODING,
     )
     genre_lists = items[GENRES].apply(lambda row: [g for g in GENRES if row[g] == "1"], axis=1)
     return InteractionLog(
@@ -98,13 +105,13 @@ def _load_grouplens_100k(data_dir: str) -> InteractionLog:
 
 
 def _load_recbole_100k(data_dir: str) -> InteractionLog:
-    def atomic(name, required=(), numeric=()):
+    def atomic(name, ids, present=(), numeric=None):
         path = os.path.join(data_dir, f"ml-100k.{name}")
-        return read_delimited(path, "\t", None, required, numeric, rename_header=lambda c: c.split(":")[0])
+        return read_delimited(path, "\t", ids=ids, present=present, numeric=numeric, rename_header=lambda c: c.split(":")[0])
 
-    ratings = atomic("inter", ["user_id", "item_id"], ["rating", "timestamp"])
-    items = atomic("item", ["item_id"])
-    users = atomic("user", ["user_id"], ["age"])
+    ratings = atomic("inter", ["user_id", "item_id"], numeric=RATINGS)
+    items = atomic("item", ["item_id"], present=["release_year", "class"])
+    users = atomic("user", ["user_id"], present=["gender", "occupation", "zip_code"], numeric={"age": AGE})
     return InteractionLog(
         ML100K,
         _ratings_to_interactions(ratings),
@@ -139,15 +146,15 @@ def load_ml1m(data_dir: str) -> InteractionLog:
     """Reads GroupLens ML-1M (``ratings.dat``, ``users.dat``, ``movies.dat``; ``::``-separated)."""
     ratings = read_delimited(
         os.path.join(data_dir, "ratings.dat"), "::", ["user_id", "item_id", "rating", "timestamp"],
-        required=["user_id", "item_id"], numeric=["rating", "timestamp"], encoding="latin-1",
+        ids=["user_id", "item_id"], numeric=RATINGS, encoding=GROUPLENS_ENCODING,
     )
     users = read_delimited(
         os.path.join(data_dir, "users.dat"), "::", ["user_id", "gender", "age", "occupation", "zip"],
-        required=["user_id"], encoding="latin-1",
+        ids=["user_id"], encoding=GROUPLENS_ENCODING,
     )
     movies = read_delimited(
-        os.path.join(data_dir, "movies.dat"), "::", ["item_id", "title", "genres"], required=["item_id"],
-        encoding="latin-1",
+        os.path.join(data_dir, "movies.dat"), "::", ["item_id", "title", "genres"], ids=["item_id"],
+        encoding=GROUPLENS_ENCODING,
     )
     year = movies["title"].str.extract(r"\((\d{4})\)\s*$")[0].fillna("")
     return InteractionLog(

@@ -80,3 +80,50 @@ def test_ml1m_layout(tmp_path):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(DataError, match="ratings.dat: file not found"):
         load_ml1m(str(tmp_path))
+
+
+def test_a_short_users_dat_row_names_the_missing_field(tmp_path):
+    _write(tmp_path, "ratings.dat", "1::1193::5::978300760\n")
+    _write(tmp_path, "users.dat", "1::F::1\n")
+    _write(tmp_path, "movies.dat", "1193::Cuckoo (1975)::Drama\n")
+    with pytest.raises(DataError) as err:
+        load_ml1m(str(tmp_path))
+    assert (os.path.basename(err.value.path), err.value.row, err.value.field) == ("users.dat", 1, "occupation")
+
+
+def test_a_byte_order_mark_does_not_create_a_user(tmp_path):
+    (tmp_path / "ratings.dat").write_bytes(b"\xef\xbb\xbf1::1193::5::978300760\n")
+    _write(tmp_path, "users.dat", "1::F::1::10::48067\n")
+    _write(tmp_path, "movies.dat", "1193::Cuckoo (1975)::Drama\n")
+    assert load_ml1m(str(tmp_path)).interactions["user_id"].tolist() == ["1"]
+
+
+def test_a_non_ascii_item_id_is_one_item_in_every_grouplens_file(grouplens_dir):
+    _write(grouplens_dir, "u.data", "1\té10\t5\t881250949\n", encoding="latin-1")
+    _write(grouplens_dir, "u.item", f"é10|Film (1995)|01-Jan-1995||u|{_genre_flags('Drama')}\n", encoding="latin-1")
+    log = load_ml100k(str(grouplens_dir))
+    assert log.interactions["item_id"].tolist() == ["é10"] and log.items["item_id"].tolist() == ["é10"]
+
+
+@pytest.mark.parametrize("line, field, message", [
+    ("1\t24 2\t5\t881250949\n", "item_id", "contains whitespace"),
+    ("1\t10\tinf\t881250949\n", "rating", "not a finite number"),
+    ("1\t10\t1e300\t881250949\n", "rating", "outside"),
+    ("1\t10\t5\t88125094900000000000\n", "timestamp", "outside"),
+    ("1\t10\t5\tinf\n", "timestamp", "not a finite number"),
+    ("1\t10\t5\n", "timestamp", "row has 3 fields"),
+])
+def test_bad_u_data_values_name_file_row_and_field(grouplens_dir, line, field, message):
+    _write(grouplens_dir, "u.data", "1\t20\t3\t881250950\n" + line)
+    with pytest.raises(DataError, match=message) as err:
+        load_ml100k(str(grouplens_dir))
+    assert (os.path.basename(err.value.path), err.value.row, err.value.field) == ("u.data", 2, field)
+
+
+def test_a_recbole_item_file_without_its_class_column_is_named(tmp_path):
+    _write(tmp_path, "ml-100k.inter", "user_id:token\titem_id:token\trating:float\ttimestamp:float\n1\t10\t5\t881250949\n")
+    _write(tmp_path, "ml-100k.item", "item_id:token\tmovie_title:token_seq\trelease_year:token\n10\tToy Story\t1995\n")
+    _write(tmp_path, "ml-100k.user", "user_id:token\tage:token\tgender:token\toccupation:token\tzip_code:token\n1\t24\tM\tx\t1\n")
+    with pytest.raises(DataError, match="missing column") as err:
+        load_ml100k(str(tmp_path))
+    assert err.value.field == "class"

@@ -8,24 +8,33 @@ Writes, under ``--out``:
   examples/{train,eval,test}/examples.csv   the same examples, readable (see data/examples.py)
   canonical/{interactions,users,items}.csv  the canonical log with its ``split`` column (for evaluation)
   summary.json, summary.md                  the Table-1-style summary
-  manifest.json                             the settings; a rerun with the same settings reuses the files
-Everything is written to a temporary folder first and moved into place at the end, so an interrupted or
-failed run never leaves half-written data beside earlier results.
+  manifest.json                             settings, input-file fingerprints, every output's size
+A rerun reuses ``--out`` when the settings and the input files (size, mtime, first and last MiB) are the same
+and every output file is there at its recorded size.
+
+Nothing of the user's is lost: ``--out`` must be empty, absent or an earlier preparation (it has a
+manifest), and outside ``--data-dir``. Everything is written to ``.prepare-<name>.new-*`` beside it first; the
+old folder is renamed aside, the new one renamed in, then the old one deleted. A run killed at any point leaves
+either the earlier preparation or the new complete one once the next run has started (:func:`recover`), and
+that run deletes every leftover temporary folder.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from typing import Dict, Optional
+import uuid
+from typing import Dict, List, Optional
 
 from data import datasets
 from data.canonical import InteractionLog
+from data.errors import DataError
 from data.examples import build_examples, catalogue
 from data.splits import TEST, TRAIN, cold_items, leave_one_out
 from data.tfrecords import write_examples
@@ -34,6 +43,10 @@ from data.tfrecords import write_examples
 # Bump when the files written here change, so cached preparations are redone.
 # 3: duplicates merged; 4: train rows in a seeded random order; 5: several TFRecord files per split.
 FORMAT_VERSION = 5
+MANIFEST = "manifest.json"
+# Temporary folders beside --out: <prefix><name>.new-* (being written), <prefix><name>.old-* (being replaced).
+LEFTOVER_PREFIX = ".prepare-"
+FINGERPRINT_BLOCK = 1 << 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +58,17 @@ class PrepareSettings:
     history_length: int = 20
     seed: int = 0
     examples_per_file: int = 250_000  # TFRecord files per split hold at most this many rows (data/tfrecords.py)
+
+    def __post_init__(self):
+        for name, least in SETTING_MINIMUMS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"{name} must be a whole number >= {least}, got {value!r}")
+
+
+SETTING_MINIMUMS = {
+    "n_train_negatives": 0, "n_eval_negatives": 1, "history_length": 1, "seed": 0, "examples_per_file": 1,
+}
 
 
 def summarize(log: InteractionLog, split_frame) -> Dict[str, object]:
@@ -87,16 +111,18 @@ def summary_markdown(summary: Dict[str, object]) -> str:
 def prepare(settings: PrepareSettings, out_dir: str, log: Optional[InteractionLog] = None) -> Dict[str, object]:
     """Writes the prepared dataset to ``out_dir`` (see module docstring) and returns its summary.
 
-    Reuses ``out_dir`` untouched when its manifest records the same settings. ``log`` overrides loading
-    ``settings.dataset`` (tests and benchmarks pass a generated log).
+    Reuses ``out_dir`` untouched when its manifest records the same settings and the same input files, and
+    every output file it lists is there at its recorded size. ``log`` overrides loading ``settings.dataset``
+    (tests and benchmarks pass a generated log; nothing is reused then).
     """
-    manifest = dataclasses.asdict(settings) | {"format_version": FORMAT_VERSION}
-    manifest_path = os.path.join(out_dir, "manifest.json")
-    if log is None and os.path.exists(manifest_path):
-        with open(manifest_path) as handle:
-            if json.load(handle) == manifest:
-                with open(os.path.join(out_dir, "summary.json")) as summary_file:
-                    return json.load(summary_file)
+    check_out_dir(out_dir, settings.data_dir)
+    recover(out_dir)
+    source = datasets.input_dir(settings.dataset, settings.data_dir) if log is None else None
+    wanted = {"settings": dataclasses.asdict(settings), "format_version": FORMAT_VERSION}
+    if log is None:
+        reused = _reusable_summary(out_dir, wanted | {"inputs": fingerprint(source)})
+        if reused is not None:
+            return reused
     started = time.monotonic()
 
     def progress(message: str) -> None:
@@ -111,9 +137,9 @@ def prepare(settings: PrepareSettings, out_dir: str, log: Optional[InteractionLo
     )
     summary = summarize(log, split_frame)
 
-    parent = os.path.dirname(os.path.abspath(out_dir))
+    parent, base = _parent_and_name(out_dir)
     os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".prepare-", dir=parent)
+    staging = tempfile.mkdtemp(prefix=f"{LEFTOVER_PREFIX}{base}.new-", dir=parent)
     try:
         for split, frame in examples.items():
             progress(f"writing {len(frame):,} {split} examples")
@@ -128,15 +154,142 @@ def prepare(settings: PrepareSettings, out_dir: str, log: Optional[InteractionLo
             json.dump(summary, handle, indent=2)
         with open(os.path.join(staging, "summary.md"), "w") as handle:
             handle.write(summary_markdown(summary))
-        with open(os.path.join(staging, "manifest.json"), "w") as handle:
-            json.dump(manifest, handle, indent=2)
-        if os.path.exists(out_dir):
-            shutil.rmtree(out_dir)
-        os.replace(staging, out_dir)
+        manifest = wanted | {"inputs": fingerprint(source), "outputs": _output_sizes(staging)}
+        _write_json_atomically(os.path.join(staging, MANIFEST), manifest)  # last: a staging folder with a
+        # manifest is complete
+        _swap_in(staging, out_dir)
     finally:
         if os.path.exists(staging):
             shutil.rmtree(staging)
     return summary
+
+
+def check_out_dir(out_dir: str, data_dir: Optional[str]) -> None:
+    """Refuses an ``out_dir`` that preparation may not replace: a file, a folder that holds anything but an
+    earlier preparation (no manifest), the ``data_dir`` itself or a folder inside it or around it."""
+    out = os.path.realpath(out_dir)
+    if data_dir:
+        source = os.path.realpath(data_dir)
+        if out == source or out.startswith(source + os.sep) or source.startswith(out + os.sep):
+            raise DataError(out_dir, f"--out must be outside --data-dir {data_dir} and not contain it: preparation "
+                            "replaces the whole output folder")
+    if os.path.isfile(out):
+        raise DataError(out_dir, "--out is a file, not a folder")
+    if os.path.isdir(out) and os.listdir(out) and not os.path.exists(os.path.join(out, MANIFEST)):
+        raise DataError(out_dir, "this folder is not empty and is not an earlier preparation (no manifest.json): "
+                        "refusing to replace it; choose another --out")
+
+
+def recover(out_dir: str) -> None:
+    """Finishes or undoes a preparation that was killed while replacing ``out_dir``, then deletes its leftovers.
+
+    The replacement renames the old folder aside, renames the complete new one in, and deletes the old one;
+    when ``out_dir`` is missing, the newest complete leftover (new before old) is renamed into place.
+    """
+    parent, base = _parent_and_name(out_dir)
+    if not os.path.isdir(parent):
+        return
+    leftovers = sorted(
+        (os.path.join(parent, name) for name in os.listdir(parent) if name.startswith(f"{LEFTOVER_PREFIX}{base}.")),
+        key=lambda path: ".new-" not in os.path.basename(path),
+    )
+    if not os.path.exists(out_dir):
+        complete = [path for path in leftovers if _read_complete_manifest(path) is not None]
+        if complete:
+            print(f"[data] restoring the preparation interrupted in {complete[0]}", flush=True)
+            os.replace(complete[0], out_dir)
+            leftovers.remove(complete[0])
+    for path in leftovers:
+        print(f"[data] deleting {path}, left by an interrupted preparation", flush=True)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def fingerprint(directory: Optional[str]) -> Dict[str, List[object]]:
+    """What identifies the input files of a preparation: for every regular file directly in ``directory``,
+    [size, mtime in ns, SHA-256 of its first and last MiB]. Empty for a generated dataset (``None``)."""
+    if not directory or not os.path.isdir(directory):
+        return {}
+    result = {}
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        if name.startswith(".") or name.endswith(".partial") or not os.path.isfile(path):
+            continue
+        stat = os.stat(path)
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            digest.update(handle.read(FINGERPRINT_BLOCK))
+            handle.seek(max(stat.st_size - FINGERPRINT_BLOCK, 0))
+            digest.update(handle.read(FINGERPRINT_BLOCK))
+        result[name] = [stat.st_size, stat.st_mtime_ns, digest.hexdigest()]
+    return result
+
+
+def _reusable_summary(out_dir: str, wanted: Dict[str, object]) -> Optional[Dict[str, object]]:
+    manifest = _read_complete_manifest(out_dir)
+    if manifest is None or {key: manifest.get(key) for key in wanted} != wanted:
+        return None
+    with open(os.path.join(out_dir, "summary.json")) as handle:
+        return json.load(handle)
+
+
+def _read_complete_manifest(folder: str) -> Optional[Dict[str, object]]:
+    """The folder's manifest when every output file it lists is there at its recorded size, else None."""
+    try:
+        with open(os.path.join(folder, MANIFEST)) as handle:
+            manifest = json.load(handle)
+        outputs = manifest["outputs"]
+        complete = all(os.path.getsize(os.path.join(folder, path)) == size for path, size in outputs.items())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return manifest if complete else None
+
+
+def _output_sizes(folder: str) -> Dict[str, int]:
+    sizes = {}
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            sizes[os.path.relpath(path, folder)] = os.path.getsize(path)
+    return dict(sorted(sizes.items()))
+
+
+def _swap_in(staging: str, out_dir: str) -> None:
+    """Replaces ``out_dir`` by the complete ``staging`` folder so that a kill at any point leaves a state
+    :func:`recover` repairs: old aside, new in, old deleted."""
+    parent, base = _parent_and_name(out_dir)
+    aside = None
+    if os.path.exists(out_dir):
+        aside = os.path.join(parent, f"{LEFTOVER_PREFIX}{base}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(out_dir, aside)
+    os.replace(staging, out_dir)
+    if aside is not None:
+        shutil.rmtree(aside)
+
+
+def _write_json_atomically(path: str, payload: Dict[str, object]) -> None:
+    with open(path + ".partial", "w") as handle:
+        json.dump(payload, handle, indent=2)
+    os.replace(path + ".partial", path)
+
+
+def _parent_and_name(out_dir: str):
+    out = os.path.abspath(out_dir)
+    return os.path.dirname(out), os.path.basename(out)
+
+
+def at_least(least: int):
+    """An argparse type: a whole number >= ``least``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be >= {least}, got {value}")
+        return value
+
+    return parse
 
 
 def main(argv=None) -> int:
@@ -144,18 +297,22 @@ def main(argv=None) -> int:
     parser.add_argument("--dataset", default="ml-100k", choices=sorted(datasets.LOADERS))
     parser.add_argument("--data-dir", default=None, help="folder with the dataset's published files")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--train-negatives", type=int, default=4, help="sampled negatives per training positive")
-    parser.add_argument("--eval-negatives", type=int, default=4, help="sampled negatives per eval/test positive")
-    parser.add_argument("--history-length", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--examples-per-file", type=int, default=PrepareSettings.examples_per_file,
+    parser.add_argument("--train-negatives", type=at_least(0), default=4, help="sampled negatives per training positive")
+    parser.add_argument("--eval-negatives", type=at_least(1), default=4, help="sampled negatives per eval/test positive")
+    parser.add_argument("--history-length", type=at_least(1), default=20)
+    parser.add_argument("--seed", type=at_least(0), default=0)
+    parser.add_argument("--examples-per-file", type=at_least(1), default=PrepareSettings.examples_per_file,
                         help="most rows in one TFRecord file of a split (more files: more parallel Beam reads)")
     args = parser.parse_args(argv)
     settings = PrepareSettings(
         args.dataset, args.data_dir, args.train_negatives, args.eval_negatives, args.history_length, args.seed,
         args.examples_per_file,
     )
-    summary = prepare(settings, args.out)
+    try:
+        summary = prepare(settings, args.out)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(summary_markdown(summary))
     return 0
 

@@ -16,23 +16,20 @@ import os
 import pandas as pd
 
 from data.canonical import DatasetConfig, InteractionLog
-from data.errors import DataError
-from data.io import join_tokens, read_delimited, tokens
+from data.io import Number, join_tokens, read_delimited, tokens
 
 TMALL = DatasetConfig("tmall", 20, 0.0, 1.0, "action_type in {1, 2, 3}", "none (CR = 0)", "purchase 1.0, favourite 0.6, cart 0.4")
 LOG_FILE = "user_log_format1.csv"
 USER_INFO_FILE = "user_info_format1.csv"
 ACTION_VALUE = {0: 0.0, 1: 0.4, 2: 1.0, 3: 0.6}
+ITEM_FIELDS = ("cat_id", "seller_id", "brand_id")
+LOG_NUMBERS = {"time_stamp": Number(101, 1231, integer=True), "action_type": Number(0, 3, integer=True)}
 
 
 def load_tmall(data_dir: str) -> InteractionLog:
     """Reads the Tmall user log (and user info when present) from ``data_dir``."""
     path = os.path.join(data_dir, LOG_FILE)
-    log = read_delimited(path, ",", required=("user_id", "item_id"), numeric=("time_stamp", "action_type"))
-    unknown = ~log["action_type"].isin(list(ACTION_VALUE))
-    if unknown.any():
-        row = int(unknown.idxmax())
-        raise DataError(path, f"unknown action_type {log['action_type'].iloc[row]!r} (expected 0-3)", row=row + 2, field="action_type")
+    log = read_delimited(path, ",", ids=("user_id", "item_id"), present=ITEM_FIELDS, numeric=LOG_NUMBERS)
     action = log["action_type"].astype(int)
     interactions = pd.DataFrame(
         {
@@ -48,12 +45,12 @@ def load_tmall(data_dir: str) -> InteractionLog:
     items = pd.DataFrame(
         {
             "item_id": first["item_id"],
-            "item_features": join_tokens({f: tokens(f, first[f]) for f in ("cat_id", "seller_id", "brand_id")}),
+            "item_features": join_tokens({f: tokens(f, first[f]) for f in ITEM_FIELDS}),
         }
     )
     info_path = os.path.join(data_dir, USER_INFO_FILE)
     if os.path.exists(info_path):
-        info = read_delimited(info_path, ",", required=("user_id",))
+        info = read_delimited(info_path, ",", ids=("user_id",), present=("age_range", "gender"))
         users = pd.DataFrame(
             {"user_id": info["user_id"], "user_features": join_tokens({f: tokens(f, info[f]) for f in ("age_range", "gender")})}
         )

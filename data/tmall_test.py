@@ -42,3 +42,17 @@ def test_empty_file_is_a_clear_error(tmp_path):
     _write(tmp_path, "user_log_format1.csv", "")
     with pytest.raises(DataError, match="file is empty"):
         load_tmall(str(tmp_path))
+
+
+def test_a_log_without_cat_id_names_the_column(tmp_path):
+    _write(tmp_path, "user_log_format1.csv", "user_id,item_id,seller_id,brand_id,time_stamp,action_type\n1,100,7,1,0511,2\n")
+    with pytest.raises(DataError, match="missing column") as err:
+        load_tmall(str(tmp_path))
+    assert err.value.field == "cat_id"
+
+
+def test_non_utf8_bytes_name_the_row(tmp_path):
+    (tmp_path / "user_log_format1.csv").write_bytes((HEADER + "1,100,5,7,1,0511,2\n").encode() + b"2,\xff,5,7,1,0511,2\n")
+    with pytest.raises(DataError, match="not utf-8 text") as err:
+        load_tmall(str(tmp_path))
+    assert err.value.row == 3

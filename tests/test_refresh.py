@@ -35,6 +35,7 @@ def refreshed(run, tmp_path_factory):
     rows += [{"user_id": u, "item_id": NEW_ITEM, "label": 0, "item_features": features} for u in dislikes]
     feedback = os.path.join(root, "feedback.csv")
     pd.DataFrame(rows).to_csv(feedback, index=False)
+    os.makedirs(os.path.join(serving_root, ".refresh-99", "variables"))  # what a killed refresh leaves behind
     new_dir = refresh.refresh([feedback], root, "synthetic", epochs=3)
     return {"old": old_dir, "old_copy": old_copy, "new": new_dir, "likes": likes, "dislikes": dislikes, "features": features}
 
@@ -84,6 +85,11 @@ def test_base_and_known_items_are_unchanged(refreshed, run):
     np.testing.assert_array_equal(
         new.signatures["user_embeddings"](**user_inputs)["embedding"].numpy(), old.signatures["user_embeddings"](**user_inputs)["embedding"].numpy()
     )
+
+
+def test_a_killed_refreshs_staging_folder_is_deleted_by_the_next_refresh(refreshed):
+    serving_root = os.path.dirname(refreshed["new"])
+    assert not [name for name in os.listdir(serving_root) if name.startswith(".refresh-")]
 
 
 def test_refresh_without_a_pipeline_run_says_what_to_run(run, tmp_path):

@@ -188,13 +188,25 @@ def tune_prompt_tables(model, features: Dict[str, np.ndarray], epochs: int) -> N
         model.fit(dataset, epochs=epochs, verbose=2)
 
 
+STAGING_PREFIX = ".refresh-"
+
+
+def remove_stale_staging(serving_root: str) -> None:
+    """Deletes the half-exported ``.refresh-*`` folders a killed refresh left beside the served versions."""
+    for name in os.listdir(serving_root):
+        if name.startswith(STAGING_PREFIX):
+            print(f"[refresh] deleting {name}, left by an interrupted refresh", flush=True)
+            shutil.rmtree(os.path.join(serving_root, name), ignore_errors=True)
+
+
 def push(model, tf_transform_output, serving_root: str, extra_files: Dict[str, str]) -> str:
     """Exports ``model`` under a hidden name beside the served versions, then renames it to the next version."""
     from trainer.export import export_serving_model
 
     version = next_version(serving_root)
     os.makedirs(serving_root, exist_ok=True)
-    staging = os.path.join(serving_root, f".refresh-{version}")  # not a number: TF Serving ignores it
+    remove_stale_staging(serving_root)
+    staging = os.path.join(serving_root, f"{STAGING_PREFIX}{version}")  # not a number: TF Serving ignores it
     target = os.path.join(serving_root, str(version))
     try:
         export_serving_model(model, tf_transform_output, staging, extra_files)
@@ -235,7 +247,7 @@ def refresh(feedback_files: Sequence[str], output_root: str, dataset: str, epoch
     with open(run.data_summary) as handle:
         summary = json.load(handle)
     with open(run.data_manifest) as handle:
-        seed = int(json.load(handle)["seed"])
+        seed = int(json.load(handle)["settings"]["seed"])
     train = pd.read_csv(run.train_examples_csv, dtype={"user_id": str, "item_id": str}, keep_default_na=False)
     pinnacle, negatives = recomputed_lists(
         train, feedback, features[F.ITEM_ROW], user_vocabulary, item_vocabulary, n_base + len(added),
