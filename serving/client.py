@@ -4,10 +4,16 @@ Row format: ``{"signature_name": ..., "instances": [{input: value, ...}, ...]}``
 Columnar format: ``{"signature_name": ..., "inputs": {input: [values]}}`` -> ``{"outputs": ...}``.
 With a single output, TF Serving returns its values directly (a list); with several, a dict (columnar) or
 one dict per row (row format).
+
+Request rows are checked before a body is built: a value that is not a str (None, a float such as NaN,
+bytes, a list, ...) raises, naming its row and input, instead of being sent as its Python repr ("None",
+"nan", "b'196'"); user_id and item_id must be given and not empty (an int id is sent in decimal).
 """
 from __future__ import annotations
 
-from typing import Dict, List, Mapping, Optional, Sequence
+import numbers
+import reprlib
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
 from transforms import features as F
 
@@ -17,6 +23,7 @@ SIGNATURE_INPUTS = {
     "item_embeddings": F.ITEM_RAW_FEATURES,
 }
 SIGNATURE_OUTPUT = {"serving_default": "score", "user_embeddings": "embedding", "item_embeddings": "embedding"}
+ID_INPUTS = (F.USER_ID, F.ITEM_ID)
 
 
 def predict_url(host: str, port: int, model_name: str, version: Optional[int] = None) -> str:
@@ -30,16 +37,48 @@ def _inputs(signature_name: str) -> Sequence[str]:
     return SIGNATURE_INPUTS[signature_name]
 
 
-def row_request(rows: Sequence[Mapping[str, str]], signature_name: str = "serving_default") -> Dict:
-    """Row format body; a missing feature bag or history is sent as '' (empty)."""
-    names = _inputs(signature_name)
-    return {"signature_name": signature_name, "instances": [{n: str(row.get(n, "")) for n in names} for row in rows]}
+def _value(row: Mapping, name: str, index: int) -> str:
+    """Input ``name`` of request row ``index`` as sent: a str as is, an int id in decimal, an absent bag as ''."""
+    if name not in row:
+        if name in ID_INPUTS:
+            raise ValueError(f"row {index}: {name} is missing")
+        return ""
+    value = row[name]
+    if name in ID_INPUTS and isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return str(int(value))
+    if not isinstance(value, str):
+        expected = "a str or an int" if name in ID_INPUTS else "a str"
+        raise TypeError(f"row {index}, {name}: expected {expected}, got {type(value).__name__} {reprlib.repr(value)}")
+    if name in ID_INPUTS and not value:
+        raise ValueError(f"row {index}: {name} is empty")
+    return value
 
 
-def columnar_request(rows: Sequence[Mapping[str, str]], signature_name: str = "serving_default") -> Dict:
-    """Columnar format body; a missing feature bag or history is sent as '' (empty)."""
+def _request_rows(rows: Iterable[Mapping], names: Sequence[str]) -> List[Dict[str, str]]:
+    """``rows`` (any iterable, read once) as dicts of the inputs ``names``; keys other than ``names`` are ignored.
+
+    Raises, naming the row index and the input, on a row that is not a mapping, a missing or empty id, or a
+    value that is not a str (ids may also be ints; bools are refused).
+    """
+    checked = []
+    for index, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise TypeError(f"row {index}: expected a mapping of input names to values, got {type(row).__name__}")
+        checked.append({name: _value(row, name, index) for name in names})
+    return checked
+
+
+def row_request(rows: Iterable[Mapping[str, str]], signature_name: str = "serving_default") -> Dict:
+    """Row format body; a missing feature bag or history is sent as '' (empty). See _request_rows for the checks."""
+    return {"signature_name": signature_name, "instances": _request_rows(rows, _inputs(signature_name))}
+
+
+def columnar_request(rows: Iterable[Mapping[str, str]], signature_name: str = "serving_default") -> Dict:
+    """Columnar format body, one column of len(rows) values per input; a missing feature bag or history is sent
+    as '' (empty). ``rows`` may be any iterable, a generator included (read once). See _request_rows for the checks."""
     names = _inputs(signature_name)
-    return {"signature_name": signature_name, "inputs": {n: [str(row.get(n, "")) for row in rows] for n in names}}
+    checked = _request_rows(rows, names)
+    return {"signature_name": signature_name, "inputs": {n: [row[n] for row in checked] for n in names}}
 
 
 def parse_reply(reply: Mapping, signature_name: str = "serving_default") -> List:

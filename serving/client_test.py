@@ -1,3 +1,5 @@
+import math
+
 import pytest
 
 from serving.client import columnar_request, parse_reply, predict_url, row_request
@@ -26,3 +28,40 @@ def test_urls_and_unknown_signatures():
     assert predict_url("localhost", 8501, "promo", 3) == "http://localhost:8501/v1/models/promo/versions/3:predict"
     with pytest.raises(ValueError, match="unknown signature"):
         row_request(ROWS, "serving_nope")
+
+
+@pytest.mark.parametrize("build", [row_request, columnar_request])
+@pytest.mark.parametrize("name, value", [
+    ("user_id", None), ("item_id", math.nan), ("history", math.nan), ("item_id", math.inf), ("user_id", 196.0),
+    ("user_id", b"196"), ("history", ["51", "86"]), ("user_features", ("age=45",)), ("item_features", {"genre": "x"}),
+    ("user_id", True), ("history", 51), ("user_features", None),
+])
+def test_a_value_that_is_not_a_string_is_refused_naming_its_row_and_input(build, name, value):
+    rows = [ROWS[0], {**ROWS[0], name: value}]
+    with pytest.raises(TypeError, match=rf"row 1, {name}: expected a str"):
+        build(rows)
+
+
+@pytest.mark.parametrize("build", [row_request, columnar_request])
+def test_a_missing_or_empty_id_is_refused_naming_its_row(build):
+    with pytest.raises(ValueError, match="row 1: item_id is missing"):
+        build([ROWS[0], {"user_id": "7"}])
+    with pytest.raises(ValueError, match="row 0: user_id is empty"):
+        build([{"user_id": "", "item_id": "9"}])
+
+
+def test_a_row_that_is_not_a_mapping_is_refused():
+    with pytest.raises(TypeError, match="row 1: expected a mapping"):
+        columnar_request([ROWS[0], ["7", "9"]])
+
+
+def test_int_ids_are_sent_as_their_decimal_strings():
+    assert row_request([{"user_id": 196, "item_id": 242}])["instances"][0]["user_id"] == "196"
+    assert columnar_request([{"user_id": 196, "item_id": 242}])["inputs"]["item_id"] == ["242"]
+
+
+def test_columnar_request_reads_a_generator_once_into_equal_length_columns():
+    body = columnar_request(row for row in ROWS)
+    assert body == columnar_request(ROWS)
+    assert {len(column) for column in body["inputs"].values()} == {len(ROWS)}
+    assert row_request(row for row in ROWS) == row_request(ROWS)

@@ -10,6 +10,9 @@
   index. (PROMO's item vector is computed without removing any user from the item's pinnacle list; the
   served score removes the scored user, so the two can differ slightly for users on that list.)
 The Transform graph travels inside the SavedModel, so a request needs only raw ids and features.
+Every signature fails with an InvalidArgumentError that says what is wrong with the request: inputs of
+different lengths (naming each input and its length), or rows of ``examples`` that are not whole
+serialized tf.Examples (naming the rows).
 Files given as ``extra_files`` go to ``assets.extra/`` (TF Serving ignores that folder; trainer/refresh.py
 reads the prompt stage's settings from there).
 """
@@ -50,6 +53,71 @@ def _raw_from_strings(strings, raw_spec):
     return raw
 
 
+def _same_length(inputs: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
+    """``inputs`` (a signature's [B] inputs by name), once checked to have one length: otherwise an
+    InvalidArgumentError naming every input and its length (rather than a ConcatOp error naming none, or a
+    batch of one user broadcast against several items)."""
+    lengths = [tf.size(value) for value in inputs.values()]
+    template = "inputs must have one value per row; got lengths " + ", ".join(f"{name}={{}}" for name in inputs)
+    check = tf.debugging.Assert(tf.reduce_all(tf.equal(lengths, lengths[0])), [tf.strings.format(template, lengths)])
+    with tf.control_dependencies([check]):
+        return {name: tf.identity(value) for name, value in inputs.items()}
+
+
+def _field(serialized, pos, limit):
+    """The protobuf field at byte ``pos`` of each row of ``serialized``, read as a one-byte tag, a varint length (of
+    at most 5 bytes) and that many bytes: (tag, start and end of those bytes, whether the field ends by ``limit``)."""
+    pos = tf.minimum(pos, tf.cast(tf.strings.length(serialized), tf.int64))  # tf.strings.substr fails past the end
+    head = tf.strings.substr(serialized, pos, tf.fill(tf.shape(pos), tf.constant(6, tf.int64)))
+    head = tf.cast(tf.io.decode_raw(head, tf.uint8, fixed_length=6), tf.int64)  # zero-padded past the end
+    more = head[:, 1:] >= 128  # varint bytes with the continuation bit
+    varint_bytes = tf.argmin(tf.cast(more, tf.int64), axis=1) + 1
+    place = tf.range(5, dtype=tf.int64)
+    length = tf.reduce_sum(tf.where(place < varint_bytes[:, None], head[:, 1:] % 128, 0) * 128**place, axis=1)
+    start = pos + 1 + varint_bytes
+    end = start + length
+    return head[:, 0], start, end, ~tf.reduce_all(more, axis=1) & (start <= limit) & (end <= limit)
+
+
+def _whole_examples(serialized) -> tf.Tensor:
+    """[B] bool: whether each row of ``serialized`` is a whole tf.Example as protobuf writes one: empty, or one
+    ``features`` field (tag 0x0A) that fills the row with map entries (tag 0x0A), each filled by exactly two
+    fields, key (0x0A) and value (0x12). This is the framing TF's fast Example parser checks
+    (tensorflow/core/util/example_proto_fast_parsing.cc; it leaves the values' lists to parse later, with errors
+    that quote no bytes), made stricter where that parser accepts damaged rows: it reads a row cut between two
+    entries as an Example without the later features, and skips bytes that look like unknown fields."""
+    size = tf.cast(tf.strings.length(serialized), tf.int64)
+    tag, start, end, whole = _field(serialized, tf.zeros_like(size), size)
+    framed = whole & (tag == 0x0A) & (end == size)
+    features_end = tf.where(framed, size, 0)
+
+    def unread(pos, ok):
+        return ok & (pos < features_end)
+
+    def next_entry(pos, ok):
+        tag, start, end, whole = _field(serialized, pos, features_end)
+        first, _, first_end, first_whole = _field(serialized, start, end)
+        second, _, second_end, second_whole = _field(serialized, first_end, end)
+        key_or_value = ((first == 0x0A) | (first == 0x12)) & ((second == 0x0A) | (second == 0x12))
+        good = whole & (tag == 0x0A) & first_whole & second_whole & (second_end == end) & key_or_value
+        active = unread(pos, ok)
+        return tf.where(active, end, pos), ok & (good | ~active)
+
+    entries = (tf.where(framed, start, 0), framed | (size == 0))  # (where the next entry starts, whether whole so far)
+    return tf.while_loop(lambda pos, ok: tf.reduce_any(unread(pos, ok)), next_entry, entries)[1]
+
+
+def _parse_examples(serialized, raw_spec):
+    """tf.io.parse_example(serialized, raw_spec) once every row is checked to be a whole tf.Example: otherwise an
+    InvalidArgumentError naming the rows. (ParseExample's own error quotes the row's bytes, which Python cannot
+    decode as text when they are not UTF-8, so a caller got a UnicodeDecodeError naming no row.)"""
+    bad_rows = tf.where(~_whole_examples(serialized))[:, 0]
+    message = tf.strings.format(
+        "rows {} of examples are not whole serialized tf.Examples (cut short or corrupted)", bad_rows)
+    with tf.control_dependencies([tf.debugging.Assert(tf.size(bad_rows) == 0, [message])]):
+        return tf.io.parse_example(serialized, raw_spec)
+
+
 def _model_features(model: keras.Model, transformed, raw_item_id, names):
     """The transformed features ``names`` a model is called with, plus ITEM_ROW for the prompt-stage model."""
     features = {n: transformed[n] for n in names}
@@ -58,11 +126,9 @@ def _model_features(model: keras.Model, transformed, raw_item_id, names):
     return features
 
 
-def export_serving_model(
-    model: keras.Model, tf_transform_output, export_dir: str, extra_files: Optional[Dict[str, str]] = None
-) -> None:
-    """Saves ``model`` (transformed MODEL_INPUTS -> logit) with the signatures above at ``export_dir``;
-    ``extra_files`` maps file names to the text written under ``export_dir/assets.extra/``."""
+def serving_signatures(model: keras.Model, tf_transform_output) -> Dict[str, tf.types.experimental.GenericFunction]:
+    """The signatures above, by name, as tf.functions of ``model`` (transformed MODEL_INPUTS -> logit), which gets
+    the Transform layer as its ``tft_layer`` so that saving the model saves the layer too."""
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = _serving_raw_spec(tf_transform_output)
 
@@ -73,41 +139,50 @@ def export_serving_model(
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in F.RAW_STRING_FEATURES])
     def serve_raw(user_id, item_id, user_features, item_features, history):
-        strings = dict(zip(F.RAW_STRING_FEATURES, (user_id, item_id, user_features, item_features, history)))
+        strings = _same_length(dict(zip(F.RAW_STRING_FEATURES, (user_id, item_id, user_features, item_features, history))))
         return score(_raw_from_strings(strings, raw_spec))
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve_tf_examples(serialized):
-        return score(tf.io.parse_example(serialized, raw_spec))
+        return score(_parse_examples(serialized, raw_spec))
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def transform_features(serialized):
-        return model.tft_layer(tf.io.parse_example(serialized, raw_spec))
+        return model.tft_layer(_parse_examples(serialized, raw_spec))
 
     user_fn, item_fn = _embedding_functions(model)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in F.USER_RAW_FEATURES])
     def user_embeddings(user_id, user_features, history):
-        strings = dict(zip(F.USER_RAW_FEATURES, (user_id, user_features, history)))
+        strings = _same_length(dict(zip(F.USER_RAW_FEATURES, (user_id, user_features, history))))
         transformed = model.tft_layer(_raw_from_strings(strings, raw_spec))
         return {EMBEDDING: user_fn({n: transformed[n] for n in USER_INPUTS})}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in F.ITEM_RAW_FEATURES])
     def item_embeddings(item_id, item_features):
-        transformed = model.tft_layer(_raw_from_strings(dict(zip(F.ITEM_RAW_FEATURES, (item_id, item_features))), raw_spec))
-        return {EMBEDDING: item_fn(_model_features(model, transformed, item_id, ITEM_INPUTS))}
+        strings = _same_length(dict(zip(F.ITEM_RAW_FEATURES, (item_id, item_features))))
+        transformed = model.tft_layer(_raw_from_strings(strings, raw_spec))
+        return {EMBEDDING: item_fn(_model_features(model, transformed, strings[F.ITEM_ID], ITEM_INPUTS))}
 
+    return {
+        "serving_default": serve_raw,
+        "serving_tf_example": serve_tf_examples,
+        "transform_features": transform_features,
+        "user_embeddings": user_embeddings,
+        "item_embeddings": item_embeddings,
+    }
+
+
+def export_serving_model(
+    model: keras.Model, tf_transform_output, export_dir: str, extra_files: Optional[Dict[str, str]] = None
+) -> None:
+    """Saves ``model`` (transformed MODEL_INPUTS -> logit) with the signatures above at ``export_dir``;
+    ``extra_files`` maps file names to the text written under ``export_dir/assets.extra/``."""
     model.save(
         export_dir,
         save_format="tf",
         include_optimizer=False,  # serving needs no optimizer state (and the Evaluator then needs no custom optimizer class)
-        signatures={
-            "serving_default": serve_raw,
-            "serving_tf_example": serve_tf_examples,
-            "transform_features": transform_features,
-            "user_embeddings": user_embeddings,
-            "item_embeddings": item_embeddings,
-        },
+        signatures=serving_signatures(model, tf_transform_output),
     )
     for name, text in (extra_files or {}).items():
         os.makedirs(os.path.join(export_dir, "assets.extra"), exist_ok=True)

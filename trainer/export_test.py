@@ -1,0 +1,170 @@
+"""The serving signatures refuse bad requests with an InvalidArgumentError that says what is wrong.
+
+They are the tf.functions export_serving_model saves (called here without saving, which takes half a minute),
+of a tiny two-tower model and a stand-in for the Transform graph that hashes ids and tokens: the checks under
+test run before the Transform layer.
+"""
+import random
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from google.protobuf import text_format
+from tensorflow_metadata.proto.v0 import schema_pb2
+from tensorflow_transform.tf_metadata import schema_utils
+
+from pipeline import configs
+from trainer.base_model import TowerConfig, VocabularySizes, build_two_tower
+from trainer.export import _whole_examples, serving_signatures
+from transforms import features as F
+from transforms.preprocessing import dense_strings
+
+SIZES = VocabularySizes(users=5, items=5, user_tokens=5, item_tokens=5)
+ROWS = {
+    "user_id": ["u1", "u2"], "item_id": ["a", "b"], "user_features": ["age=1", ""], "item_features": ["", "genre=x"],
+    "history": ["a b", ""],
+}
+
+
+class _HashingTransform(tf.keras.layers.Layer):
+    """Raw features -> the transformed features of the raw ones given (ids and tokens hashed into SIZES)."""
+
+    def call(self, raw):
+        def index(name, buckets):
+            return tf.strings.to_hash_bucket_fast(dense_strings(raw[name]), buckets)
+
+        def bag(name, buckets, length):
+            tokens = tf.strings.split(dense_strings(raw[name]))
+            return (tf.strings.to_hash_bucket_fast(tokens, buckets - 1) + 1).to_tensor(0, shape=[None, length])
+
+        transformed = {}
+        if F.USER_ID in raw:
+            transformed[F.USER_INDEX] = index(F.USER_ID, SIZES.users)
+            transformed[F.USER_FEATURE_INDICES] = bag(F.USER_FEATURES, SIZES.user_tokens, F.MAX_USER_TOKENS)
+            transformed[F.HISTORY_INDICES] = bag(F.HISTORY, SIZES.items, F.HISTORY_LENGTH)
+        if F.ITEM_ID in raw:
+            transformed[F.ITEM_INDEX] = index(F.ITEM_ID, SIZES.items)
+            transformed[F.ITEM_FEATURE_INDICES] = bag(F.ITEM_FEATURES, SIZES.item_tokens, F.MAX_ITEM_TOKENS)
+        return transformed
+
+
+class _TransformOutput:
+    """The two methods of tft.TFTransformOutput that export_serving_model calls."""
+
+    def raw_feature_spec(self):
+        schema = text_format.Parse(open(configs.SCHEMA_PATH).read(), schema_pb2.Schema())
+        return schema_utils.schema_as_feature_spec(schema).feature_spec
+
+    def transform_features_layer(self):
+        return _HashingTransform()
+
+
+@pytest.fixture(scope="module")
+def signatures():
+    return serving_signatures(build_two_tower(SIZES, TowerConfig(4, 4, 4)), _TransformOutput())
+
+
+def _example(**values) -> bytes:
+    """A serialized tf.Example of ``values``: a str as a bytes list ('' as an empty one), a float or int as a list of one."""
+    feature = {}
+    for name, value in values.items():
+        if isinstance(value, str):
+            feature[name] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[value.encode()] if value else []))
+        elif isinstance(value, float):
+            feature[name] = tf.train.Feature(float_list=tf.train.FloatList(value=[value]))
+        else:
+            feature[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def _examples():
+    """ROWS as serialized tf.Examples, each with a float feature ``ir`` whose bytes are not UTF-8."""
+    return [_example(**{name: ROWS[name][i] for name in F.RAW_STRING_FEATURES}, ir=1.5) for i in range(2)]
+
+
+def _damaged_examples():
+    """A serialized example cut inside its float, cut where its ``ir`` entry starts, and bytes that are no proto."""
+    whole = _examples()[0]
+    ir_entry = _example(ir=1.5)[2:]  # the Example without its features field's tag and length: the one map entry
+    ir_at = whole.index(ir_entry)
+    return [whole[:ir_at + len(ir_entry) - 1], whole[:ir_at], b"\xff\xfe not a proto"]
+
+
+def _call(signature, columns):
+    return signature(**{name: tf.constant(values) for name, values in columns.items()})
+
+
+def test_requests_with_equal_lengths_and_whole_examples_are_scored_alike(signatures):
+    raw = _call(signatures["serving_default"], ROWS)["score"].numpy()
+    from_examples = signatures["serving_tf_example"](tf.constant(_examples()))["score"].numpy()
+    assert raw.shape == (2,)
+    np.testing.assert_allclose(raw, from_examples, rtol=1e-6)
+
+
+@pytest.mark.parametrize("signature, lengths", [
+    ("serving_default", {"user_id": 2, "item_id": 2, "user_features": 2, "item_features": 2, "history": 3}),
+    ("serving_default", {"user_id": 1, "item_id": 3, "user_features": 1, "item_features": 3, "history": 1}),  # no broadcast
+    ("user_embeddings", {"user_id": 2, "user_features": 1, "history": 2}),
+    ("item_embeddings", {"item_id": 3, "item_features": 2}),
+])
+def test_inputs_of_different_lengths_are_refused_naming_each_input_and_its_length(signatures, signature, lengths):
+    columns = {name: (ROWS[name] * 2)[:length] for name, length in lengths.items()}
+    named = ", ".join(f"{name}={length}" for name, length in lengths.items())
+    with pytest.raises(tf.errors.InvalidArgumentError, match=f"inputs must have one value per row; got lengths {named}"):
+        _call(signatures[signature], columns)
+
+
+@pytest.mark.parametrize("signature", ["serving_tf_example", "transform_features"])
+def test_truncated_or_garbled_examples_are_refused_naming_their_rows(signatures, signature):
+    whole = _examples()[0]
+    for bad in _damaged_examples():
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"rows \[1\] of examples are not whole serialized tf.Examples"):
+            signatures[signature](tf.constant([whole, bad, whole]))
+
+
+SERIALIZED = [
+    _example(user_id="u1", item_id="a", history="a b", ir=1.5, label=1),
+    _example(user_id="x" * 300, ir=-2.0, timestamp=2**40),  # lengths of two varint bytes, a long int
+    _example(user_id="", item_features=""),  # an empty bytes list
+    _example(),  # no features
+    b"",  # an empty Example
+    tf.train.Example(features=tf.train.Features(feature={"": tf.train.Feature()})).SerializeToString(),  # empty key, no kind
+]
+
+
+def _damaged(rng):
+    """Every truncation of SERIALIZED and random edits of them (byte changes, insertions, deletions)."""
+    rows = [row[:cut] for row in SERIALIZED for cut in range(len(row))]
+    for row in SERIALIZED:
+        for _ in range(200):
+            edited = bytearray(row)
+            for _ in range(rng.randint(1, 3)):
+                at, kind = rng.randrange(len(edited) + 1), rng.random()
+                if kind < 0.4 and at < len(edited):
+                    edited[at] = rng.randrange(256)
+                elif kind < 0.7 or not edited:
+                    edited.insert(at, rng.randrange(256))
+                else:
+                    del edited[min(at, len(edited) - 1)]
+            rows.append(bytes(edited))
+    return rows
+
+
+def _parser_rejects(serialized: bytes) -> bool:
+    """Whether tf.io.parse_example fails to read ``serialized`` as a tf.Example (its error quotes the bytes)."""
+    try:
+        tf.io.parse_example([serialized], {"user_id": tf.io.VarLenFeature(tf.string)})
+    except UnicodeDecodeError:
+        return True
+    except tf.errors.InvalidArgumentError as error:
+        return "Could not parse example input" in str(error)
+    return False
+
+
+def test_serialized_examples_are_whole_and_every_row_the_parser_rejects_is_not():
+    assert _whole_examples(tf.constant(SERIALIZED)).numpy().all()
+    damaged = _damaged(random.Random(0))
+    whole = _whole_examples(tf.constant(damaged)).numpy()
+    missed = [row for row, ok in zip(damaged, whole) if ok and _parser_rejects(row)]
+    assert not missed
+    assert not whole.all()
