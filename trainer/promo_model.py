@@ -62,6 +62,17 @@ class PromoConfig:
     #   space the pinnacle users' embeddings live in)
     score_fusion: str = "tower"
     seed: int = 0
+    # PROMO-LS only (trainer/promo_ls.py): liker-space rank, the gate's initial a and b, its shift s and the
+    # initial cold offset c0 (Eq. LS-3), lambda of L_rank and the weight of cold positives in it (Eq. LS-5).
+    # The initial gate is the learning-free point chosen on ML-100K's eval split, rank_weight and cold_weight the
+    # trained ones (docs/cold-start-quality.md).
+    liker_rank: int = 32
+    gate_all: float = 30.0
+    gate_cold: float = 20.0
+    gate_shift: float = 10.0
+    offset_cold: float = 1.0
+    rank_weight: float = 16.0
+    cold_weight: float = 8.0
     # Refuse to build prompt tables whose training footprint (weights + two Adam moments, float32) exceeds this;
     # see benchmarks/prompt_tables.py for the per-item size and README "Scaling limits" for what to do instead.
     max_prompt_table_gib: float = 8.0

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from typing import List
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 from tensorflow import keras
@@ -17,7 +18,10 @@ from trainer.inputs import transformed_dataset
 from trainer.reproducibility import make_reproducible
 from trainer.item_tables import collect_item_tables
 from trainer.optimizers import LazyAdam
+from trainer.liker_space import liker_space
+from trainer.promo_ls import LikerSpacePromo
 from trainer.promo_model import PromoConfig, PromoModel
+from trainer.variants import LIKER_SPACE
 from transforms import features as F
 
 TABLE_FEATURES = (F.ITEM_INDEX, F.PINNACLE_CANDIDATES, F.NEGATIVE_USERS, F.ITEM_FEATURE_INDICES, F.IS_COLD)
@@ -44,6 +48,19 @@ def item_tables(tf_transform_output, train_files: List[str]):
     return collect_item_tables(transformed_dataset(train_files, tf_transform_output, 8192, TABLE_FEATURES, False), sizes.items)
 
 
+def training_liker_space(tf_transform_output, train_files: List[str], config: PromoConfig):
+    """The liker space (trainer/liker_space.py) of the transformed training examples' positives."""
+    sizes = VocabularySizes.from_transform_output(tf_transform_output)
+    print(f"[promo] building the rank-{config.liker_rank} liker space over {len(train_files)} file(s)", flush=True)
+    users, items = [], []
+    dataset = transformed_dataset(train_files, tf_transform_output, 8192, (F.USER_INDEX, F.ITEM_INDEX), False)
+    for features, labels in dataset.as_numpy_iterator():
+        positive = labels.reshape(-1) == 1
+        users.append(features[F.USER_INDEX][positive])
+        items.append(features[F.ITEM_INDEX][positive])
+    return liker_space(np.concatenate(users), np.concatenate(items), sizes.users, sizes.items, config.liker_rank, config.seed)
+
+
 def config_json(config: PromoConfig) -> str:
     return json.dumps(dataclasses.asdict(config), indent=2)
 
@@ -59,7 +76,10 @@ def train_prompt_stage(
         train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed)
         evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False)
         return fine_tune(base, train, evaluation, config)
-    model = PromoModel(base, item_tables(tf_transform_output, train_files), config)
+    if config.variant == LIKER_SPACE:
+        model = LikerSpacePromo(base, item_tables(tf_transform_output, train_files), training_liker_space(tf_transform_output, train_files, config), config)
+    else:
+        model = PromoModel(base, item_tables(tf_transform_output, train_files), config)
     model.compile(optimizer=LazyAdam(config.learning_rate))
     names = MODEL_INPUTS + (F.IS_COLD,)
     train = transformed_dataset(train_files, tf_transform_output, config.batch_size, names, True, config.seed)

@@ -5,5 +5,7 @@ PROMPT_INFORMATION = {
     "promo": "pinnacle", "promo_m": "pinnacle", "promo_t": None,
     "promo_i": "item_id", "promo_f": "item_features", "promo_if": "item_id+item_features",
 }
-# The base as pre-trained, the base fine-tuned, and PROMO's variants.
-VARIANTS = ("pretrain", "finetune") + tuple(PROMPT_INFORMATION)
+# PROMO-LS (trainer/promo_ls.py): pinnacle users and the scored user in the liker space.
+LIKER_SPACE = "promo_ls"
+# The base as pre-trained, the base fine-tuned, PROMO's variants and PROMO-LS.
+VARIANTS = ("pretrain", "finetune") + tuple(PROMPT_INFORMATION) + (LIKER_SPACE,)

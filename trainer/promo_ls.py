@@ -1,0 +1,170 @@
+"""PROMO-LS: PROMO's prompt stage with the scored user and the pinnacle users in one space (the liker space).
+
+Keeps PROMO's structure (paper §4): the frozen pre-trained two-tower base; an item represented through its
+pinnacle users (here every training liker, the scored user left out); a per-item prompt network (a table of
+per-item weights); a two-part loss in the shape of Eq. 13. It changes what the diagnosis
+(docs/cold-start-quality.md) found broken: the pinnacle users live in the liker space (trainer/liker_space.py),
+not in the base's user-id embedding; the prompt output meets the scored user's own liker-space vector; at step 0
+the model already ranks like a neighbour model (identity prompts, gate from the config) and training refines it;
+the gate depends on the item's number of likers; the ranking term compares each positive with an item drawn from
+the whole catalogue instead of L_pape's group means.
+
+Score of user u and item i (each line one function or layer below):
+    z_u   = sum_{j in H_u} q_j / sqrt(|H_u|)                                  fold_in          (Eq. LS-1)
+    m_i   = (S_i - [u likes i] z_u') / n_i^-u,  n_i^-u = n_i - [u likes i]    pinnacle_centroid (Eq. LS-2)
+    P_i(m) = m + W_i m                                                        PromptResidual   (Eq. 6-7, linear)
+    g_i   = a + b [i cold] n_i^-u / (n_i^-u + s)                              PopularityGate   (Eq. LS-3)
+    c_i   = c0 [i cold] + c1 log(1 + n_i^-u)                                  PopularityGate
+    y(u,i) = e_u . h_i + g_i z_u . P_i(m_i) + c_i = [e_u ; z_u ; 1] . [h_i ; g_i P_i(m_i) ; c_i]   (Eq. LS-4,
+             replacing Eq. 10's fusion; z_u' is u's liker-space row, the one S_i summed)
+Loss (Eq. 13's shape):  L = L_rec + lambda * L_rank, with L_rec the base's binary cross-entropy on the logged
+examples and L_rank = mean over positives (u, i) of w_i softplus(y(u, j) - y(u, i)), j drawn uniformly from the
+catalogue, w_i = cold_weight for cold items, 1 otherwise (BPR; ranking_loss, Eq. LS-5).
+Trainable: W (per-item prompt tables), q (the history item vectors), a, b, c0, c1. The base stays frozen.
+"""
+from __future__ import annotations
+
+from typing import Dict
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_recommenders as tfrs
+from tensorflow import keras
+
+from trainer.base_model import ITEM_INPUTS, USER_INPUTS
+from trainer.item_tables import ItemTables
+from trainer.liker_space import LikerSpace
+from transforms import features as F
+
+
+def fold_in(item_vectors: tf.Tensor, history_indices: tf.Tensor) -> tf.Tensor:
+    """Eq. LS-1: z_u = sum_{j in H_u} q_j / sqrt(|H_u|); ``history_indices`` [B, H] item index + 1 (0 pads),
+    ``item_vectors`` [B, H, r] their q rows (zeros at padding)."""
+    count = tf.reduce_sum(tf.cast(history_indices > 0, item_vectors.dtype), axis=1, keepdims=True)
+    return tf.reduce_sum(item_vectors, axis=1) / tf.sqrt(tf.maximum(count, 1.0))
+
+
+def pinnacle_centroid(liker_sum, liker_count, own_vector, likes):
+    """Eq. LS-2: the mean liker-space vector of item i's training likers without the scored user, and how many
+    there are: ((S_i - [u likes i] z_u') / n_i^-u, n_i^-u); zero vector when no liker is left."""
+    likes = tf.cast(likes, liker_sum.dtype)
+    count = liker_count - likes
+    total = liker_sum - likes[:, tf.newaxis] * own_vector
+    return tf.math.divide_no_nan(total, count[:, tf.newaxis]), count
+
+
+class PromptResidual(keras.layers.Layer):
+    """Eq. 6-7 with a linear per-item network plus a skip: P_i(m) = m + W_i m, W_i an r x r row of a per-item
+    table (PROMO's personalized prompt network, one per item). W starts at zero, so P_i starts as the identity
+    and the mean of P_i over the pinnacle users equals P_i of their mean."""
+
+    def __init__(self, n_rows: int, dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.dim = dim
+        self.weights_table = keras.layers.Embedding(n_rows, dim * dim, embeddings_initializer="zeros", name="prompt_weights")
+
+    def call(self, rows, vectors):
+        w = tf.reshape(self.weights_table(rows), [-1, self.dim, self.dim])
+        return vectors + tf.linalg.matvec(w, vectors)
+
+
+class PopularityGate(keras.layers.Layer):
+    """Eq. LS-3: how much the pinnacle term counts for an item, g = a + b [cold] n / (n + s), and the item's
+    offset c = c0 [cold] + c1 log(1 + n), from its number of likers n. Five numbers, none per item: the cold/warm
+    calibration PROMO left to per-item free parameters (the seed spread of docs/cold-start-quality.md)."""
+
+    def __init__(self, a: float, b: float, s: float, c_cold: float, **kwargs):
+        super().__init__(**kwargs)
+        self.s = s
+        self.a = self.add_weight(name="a", shape=(), initializer=keras.initializers.Constant(a))
+        self.b = self.add_weight(name="b", shape=(), initializer=keras.initializers.Constant(b))
+        self.c = self.add_weight(name="c", shape=(2,), initializer=keras.initializers.Constant([c_cold, 0.0]))
+
+    def call(self, count, is_cold):
+        cold = tf.cast(is_cold, count.dtype)
+        gate = self.a + self.b * cold * count / (count + self.s)
+        offset = self.c[0] * cold + self.c[1] * tf.math.log1p(count)
+        return gate, offset
+
+
+def ranking_loss(positive_logits, sampled_logits, weights):
+    """Eq. LS-5 (BPR): sum_k w_k softplus(y_sampled,k - y_positive,k) / sum_k w_k."""
+    return tf.math.divide_no_nan(
+        tf.reduce_sum(weights * tf.nn.softplus(sampled_logits - positive_logits)), tf.reduce_sum(weights)
+    )
+
+
+class LikerSpacePromo(tfrs.models.Model):
+    """PROMO-LS (module docstring): transformed features in, one logit per example out."""
+
+    def __init__(self, base: keras.Model, tables: ItemTables, space: LikerSpace, config, **kwargs):
+        super().__init__(name="promo_ls_model", **kwargs)
+        self.config = config
+        self.base = base
+        base.trainable = False
+        self.user_tower = base.get_layer("user_tower")
+        self.item_tower = base.get_layer("item_tower")
+        n_items, rank = space.liker_sums.shape
+        self.n_items = n_items
+        self.n_vocabulary_items = n_items - F.OOV_BUCKETS
+        self.user_vectors = tf.Variable(space.user_vectors, trainable=False, name="liker_user_vectors")
+        self.liker_sums = tf.Variable(space.liker_sums, trainable=False, name="liker_sums")
+        self.liker_counts = tf.Variable(space.liker_counts, trainable=False, name="liker_counts")
+        self.is_cold = tf.Variable(tables.is_cold.astype(np.int64), trainable=False, name="is_cold")
+        self.item_features = tf.Variable(tables.features, trainable=False, name="item_feature_table")
+        self.liked = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(tf.constant(space.liked_pairs), tf.ones(len(space.liked_pairs), tf.int64)),
+            default_value=0,
+        )
+        self.history_vectors = keras.layers.Embedding(
+            n_items + 1, rank, embeddings_initializer=keras.initializers.Constant(space.item_vectors), name="history_item_vectors"
+        )
+        self.prompt = PromptResidual(n_items, rank, name="prompt_network")
+        self.gate = PopularityGate(
+            config.gate_all, config.gate_cold, config.gate_shift, config.offset_cold, name="popularity_gate"
+        )
+
+    # --- the two sides of Eq. LS-4 ----------------------------------------------------------------------------
+    def user_embedding(self, features) -> tf.Tensor:
+        """[e_u ; z_u ; 1]."""
+        user_vector = self.user_tower({n: features[n] for n in USER_INPUTS})
+        history = features[F.HISTORY_INDICES]
+        z = fold_in(self.history_vectors(history) * tf.cast(history > 0, tf.float32)[..., tf.newaxis], history)
+        return tf.concat([user_vector, z, tf.ones_like(user_vector[:, :1])], axis=1)
+
+    def item_side(self, item_index, item_feature_indices, user_index=None) -> tf.Tensor:
+        """[h_i ; g_i P_i(m_i) ; c_i] with ``user_index`` (when given) left out of the item's likers."""
+        item_vector = self.item_tower({F.ITEM_INDEX: item_index, F.ITEM_FEATURE_INDICES: item_feature_indices})
+        row = tf.minimum(item_index, self.n_items - 1)
+        if user_index is None:
+            likes, own = tf.zeros_like(row), tf.zeros_like(tf.gather(self.liker_sums, row))
+        else:
+            likes = self.liked.lookup(user_index * self.n_items + row)
+            own = tf.gather(self.user_vectors, tf.minimum(user_index, tf.shape(self.user_vectors, out_type=tf.int64)[0] - 1))
+        centroid, count = pinnacle_centroid(tf.gather(self.liker_sums, row), tf.gather(self.liker_counts, row), own, likes)
+        gate, offset = self.gate(count, tf.gather(self.is_cold, row))
+        prompt = gate[:, tf.newaxis] * self.prompt(row, centroid)
+        return tf.concat([item_vector, prompt, offset[:, tf.newaxis]], axis=1)
+
+    def item_embedding(self, features) -> tf.Tensor:
+        """The item side with no user left out (for an ANN index over items)."""
+        return self.item_side(features[F.ITEM_INDEX], features[F.ITEM_FEATURE_INDICES])
+
+    def call(self, features, training=False):
+        items = self.item_side(features[F.ITEM_INDEX], features[F.ITEM_FEATURE_INDICES], features[F.USER_INDEX])
+        return tf.reduce_sum(self.user_embedding(features) * items, axis=1)
+
+    # --- Eq. 13's shape: L_rec + lambda * L_rank ---------------------------------------------------------------
+    def compute_loss(self, inputs, training=False):
+        features, labels = inputs
+        labels = tf.reshape(labels, [-1])
+        users = self.user_embedding(features)
+        positive = tf.reduce_sum(users * self.item_side(features[F.ITEM_INDEX], features[F.ITEM_FEATURE_INDICES], features[F.USER_INDEX]), axis=1)
+        sampled_items = tf.random.uniform(tf.shape(labels), 0, self.n_vocabulary_items, dtype=tf.int64)
+        sampled = tf.reduce_sum(
+            users * self.item_side(sampled_items, tf.gather(self.item_features, sampled_items), features[F.USER_INDEX]), axis=1
+        )
+        rec = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=positive))
+        cold = tf.cast(tf.gather(self.is_cold, tf.minimum(features[F.ITEM_INDEX], self.n_items - 1)), tf.float32)
+        weights = labels * (1.0 + (self.config.cold_weight - 1.0) * cold)
+        return rec + self.config.rank_weight * ranking_loss(positive, sampled, weights)

@@ -1,0 +1,105 @@
+"""PROMO-LS (trainer/promo_ls.py) and its liker space (trainer/liker_space.py) on tiny hand-checked data."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from trainer.base_model import VocabularySizes, build_two_tower
+from trainer.item_tables import ItemTables
+from trainer.liker_space import liker_space
+from trainer.promo_ls import LikerSpacePromo, fold_in, pinnacle_centroid, ranking_loss
+from trainer.promo_model import PromoConfig
+from transforms import features as F
+
+SIZES = VocabularySizes(users=7, items=6, user_tokens=5, item_tokens=5)  # 6 users / 5 items in vocabulary + OOV
+# Training positives (user, item): users 0-2 like items 0-1, users 3-5 like items 2-3; user 5 also likes 4.
+LIKES = [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1), (3, 2), (3, 3), (4, 2), (4, 3), (5, 2), (5, 3), (5, 4)]
+
+
+def _space(rank=4):
+    users, items = np.array(LIKES).T
+    return liker_space(users, items, SIZES.users, SIZES.items, rank, seed=0)
+
+
+def test_folded_in_history_meets_likers_as_their_cosine_similarity():
+    space = _space()
+    likes = np.zeros((SIZES.users, SIZES.items))
+    for u, i in LIKES:
+        likes[u, i] = 1
+    unit = likes / np.maximum(np.linalg.norm(likes, axis=1, keepdims=True), 1)
+    # user 5's history {2, 3, 4}: z(H) is his own row of the rank-4 space, whose dot products are cosines
+    history = tf.constant([[3, 4, 5, 0]])  # item index + 1
+    z = fold_in(tf.gather(space.item_vectors, history), history).numpy()[0]
+    np.testing.assert_allclose(space.user_vectors @ z, unit @ unit[5], atol=1e-5)
+    np.testing.assert_allclose(space.liker_sums, likes.T @ space.user_vectors, atol=1e-5)
+    assert space.liker_counts.tolist() == [3, 3, 3, 3, 1, 0]
+    assert (space.item_vectors[0] == 0).all() and np.all(np.diff(space.liked_pairs) > 0)
+
+
+def test_the_scored_user_is_left_out_of_the_items_likers():
+    sums = tf.constant([[3.0, 6.0], [3.0, 6.0]])
+    own = tf.constant([[1.0, 2.0], [1.0, 2.0]])
+    centroid, count = pinnacle_centroid(sums, tf.constant([3.0, 3.0]), own, tf.constant([1, 0]))
+    np.testing.assert_allclose(centroid.numpy(), [[1.0, 2.0], [1.0, 2.0]])
+    assert count.numpy().tolist() == [2.0, 3.0]
+    centroid, count = pinnacle_centroid(tf.constant([[1.0, 2.0]]), tf.constant([1.0]), own[:1], tf.constant([1]))
+    assert centroid.numpy().tolist() == [[0.0, 0.0]] and count.numpy().tolist() == [0.0]  # no liker left
+
+
+def test_ranking_loss_is_the_weighted_mean_softplus_of_the_margin():
+    value = ranking_loss(tf.constant([2.0, 0.0, 5.0]), tf.constant([0.0, 1.0, 0.0]), tf.constant([1.0, 3.0, 0.0]))
+    expected = (np.log1p(np.exp(-2.0)) + 3 * np.log1p(np.exp(1.0))) / 4
+    assert value.numpy() == pytest.approx(expected, rel=1e-6)
+
+
+def _model(config=PromoConfig(variant="promo_ls", gate_all=2.0, gate_cold=1.0, offset_cold=0.5, liker_rank=4)):
+    tf.keras.utils.set_random_seed(0)
+    base = build_two_tower(SIZES)
+    tables = ItemTables(
+        np.zeros((SIZES.items, F.PINNACLE_K + 1), np.int64), np.zeros((SIZES.items, F.PINNACLE_K), np.int64),
+        np.random.default_rng(0).integers(0, SIZES.item_tokens, (SIZES.items, F.MAX_ITEM_TOKENS)),
+        np.array([0, 0, 0, 0, 1, 1]),
+    )
+    return base, LikerSpacePromo(base, tables, _space(), config)
+
+
+def _batch(users, items, histories):
+    n = len(users)
+    history = np.zeros((n, F.HISTORY_LENGTH), np.int64)
+    for row, h in enumerate(histories):
+        history[row, :len(h)] = np.array(h) + 1
+    return {
+        F.USER_INDEX: np.array(users), F.ITEM_INDEX: np.array(items), F.HISTORY_INDICES: history,
+        F.USER_FEATURE_INDICES: np.ones((n, F.MAX_USER_TOKENS), np.int64),
+        F.ITEM_FEATURE_INDICES: np.ones((n, F.MAX_ITEM_TOKENS), np.int64),
+    }
+
+
+def test_at_step_zero_the_score_is_the_base_plus_the_gated_neighbour_term():
+    base, model = _model()
+    space = _space()
+    # user 5 (history 2, 3) scored on item 2 (he is one of its likers: left out) and cold item 4 (he is its only
+    # liker: no pinnacle term, only the cold offset c0 = 0.5)
+    batch = _batch([5, 5, 0], [2, 4, 2], [[2, 3], [2, 3], [0]])
+    logits = model(batch).numpy()
+    base_logits = base(batch).numpy()
+    z5 = (space.item_vectors[3] + space.item_vectors[4]) / np.sqrt(2)
+    z0 = space.item_vectors[1]
+    likers_of_2 = space.user_vectors[[3, 4]].mean(axis=0)  # users 3, 4 (5 left out)
+    expected = base_logits + np.array([2.0 * z5 @ likers_of_2, 0.5, 2.0 * z0 @ space.user_vectors[[3, 4, 5]].mean(axis=0)])
+    np.testing.assert_allclose(logits, expected, atol=1e-5)
+
+
+def test_training_moves_prompts_and_gate_but_never_the_base():
+    base, model = _model()
+    before = [w.copy() for w in base.get_weights()]
+    users, items = np.array(LIKES).T
+    histories = [[j for v, j in LIKES if v == u and j != i] for u, i in LIKES]
+    batch = _batch(list(users) * 4, list(items) * 4, histories * 4)
+    labels = np.ones(len(batch[F.USER_INDEX]), np.float32)
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.05))
+    model.fit(batch, labels, epochs=3, batch_size=13, verbose=0)
+    for old, new in zip(before, base.get_weights()):
+        assert np.array_equal(old, new)
+    assert np.abs(model.prompt.weights_table.embeddings.numpy()).sum() > 0
+    assert model.gate.a.numpy() != 2.0
+    assert all(not v.name.startswith("two_tower") for v in model.trainable_variables)
