@@ -23,6 +23,7 @@ from data import datasets
 from data.errors import DataError
 from data.prepare import PrepareSettings, at_least, prepare, summary_markdown
 from pipeline import configs
+from pipeline.interrupt import EXIT_CODE, StopOnInterrupt, exit_now
 from pipeline.progress import ComponentProgress
 from trainer.variants import VARIANTS
 
@@ -81,7 +82,26 @@ def quiet_logs(verbose: bool) -> None:
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
+    """Prepares the data and runs the pipeline; returns the exit status, EXIT_CODE (130) after Ctrl-C (SIGINT).
+
+    Ctrl-C stops the run within seconds whatever is running (pipeline/interrupt.py); a rerun of the same command
+    reuses what finished before it.
+    """
+    progress = ComponentProgress()
+    interrupt = StopOnInterrupt(lambda: progress.current)
+    try:
+        with interrupt:
+            return run(parse_args(argv), progress)
+    except BaseException:
+        if not interrupt.interrupted:
+            raise
+        # TensorFlow and Keras code turn some KeyboardInterrupts into other errors on their way out: after a
+        # Ctrl-C, whatever ends the run is the Ctrl-C.
+        interrupt.announce()
+        return EXIT_CODE
+
+
+def run(args: argparse.Namespace, progress: ComponentProgress) -> int:
     quiet_logs(args.verbose)
     root = os.path.abspath(args.output_root)
     settings = PrepareSettings(dataset=args.dataset, data_dir=args.data_dir, seed=args.seed)
@@ -118,7 +138,7 @@ def main(argv=None) -> int:
         enable_cache=not args.no_cache,
     )
     started = time.monotonic()
-    with ComponentProgress() as progress:
+    with progress:
         tfx.orchestration.LocalDagRunner().run(pipeline)
     total = time.monotonic() - started
     with open(os.path.join(root, f"timings-{args.dataset}.json"), "w") as handle:
@@ -135,4 +155,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    if status == EXIT_CODE:
+        exit_now(status)  # not the interpreter's exit: it would spend seconds collecting TensorFlow's objects
+    sys.exit(status)

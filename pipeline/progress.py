@@ -5,7 +5,7 @@ import logging
 import re
 import sys
 import time
-from typing import Dict
+from typing import Dict, Optional
 
 _RUNNING = re.compile(r"Component (\S+) is running\.")
 _FINISHED = re.compile(r"Component (\S+) is finished\.")
@@ -37,7 +37,13 @@ class ComponentProgress(logging.Handler):
             name = match.group(1)
             self.timings[name] = time.monotonic() - self._started
             note = " (cached result reused)" if name in self.cached else ""
+            self._current = None
             print(f"[pipeline] {name}: finished in {self.timings[name]:.1f} s{note}", file=self.stream, flush=True)
+
+    @property
+    def current(self) -> Optional[str]:
+        """The id of the component running now; None before, between and after components."""
+        return self._current
 
     def __enter__(self) -> "ComponentProgress":
         logger = logging.getLogger("absl")

@@ -2,6 +2,10 @@
 import glob
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -11,11 +15,58 @@ from trainer import item_tables
 pytestmark = pytest.mark.e2e
 
 ARGS = ["--dataset", "synthetic", "--epochs", "3", "--beam-workers", "1"]  # as tests/conftest.py
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _execution_states(root, node):
+    """The ML Metadata states (COMPLETE, RUNNING, ...) of every execution of ``node`` under ``root``."""
+    from ml_metadata import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = os.path.join(root, "metadata", "promo-synthetic", "metadata.db")
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    store = metadata_store.MetadataStore(config)
+    context = store.get_context_by_type_and_name("node", f"promo-synthetic.{node}")
+    return sorted(metadata_store_pb2.Execution.State.Name(e.last_known_state) for e in store.get_executions_by_context(context.id))
+
+
+def _interrupt(root, component, limit_s=30.0):
+    """`python local_runner.py ARGS --output-root root` sent SIGINT as soon as ``component`` runs: {"exit_s":
+    seconds from SIGINT to exit (None: still running after ``limit_s``, then killed), "status", "stderr"}.
+
+    It is started as a shell without job control starts `cmd &` (a script, a tool), with SIGINT ignored: the way
+    the runner ignored SIGINT for a whole run.
+    """
+    out, err = os.path.join(root, "interrupted.out"), os.path.join(root, "interrupted.err")
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        child = subprocess.Popen(
+            [sys.executable, os.path.join(REPO, "local_runner.py")] + ARGS + ["--output-root", root], cwd=REPO,
+            stdout=stdout, stderr=stderr, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        )
+    try:
+        started = time.monotonic()
+        while f"[pipeline] {component}: running" not in open(out).read():
+            assert child.poll() is None, open(err).read()[-3000:]
+            assert time.monotonic() - started < 1800, f"{component} did not start"
+            time.sleep(0.2)
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        try:
+            child.wait(timeout=limit_s)
+            exit_s = time.monotonic() - sent
+        except subprocess.TimeoutExpired:
+            exit_s = None
+    finally:
+        child.kill()
+        child.wait()
+    return {"exit_s": exit_s, "status": child.returncode, "stderr": open(err).read()}
 
 
 @pytest.fixture(scope="module")
 def resumed(tmp_path_factory):
-    """A fresh run whose prompt-stage Trainer crashes, then the same command again."""
+    """A fresh run whose prompt-stage Trainer crashes, the same command interrupted by SIGINT in that Trainer,
+    then the same command again."""
     root = str(tmp_path_factory.mktemp("interrupted"))
 
     def crash(*args, **kwargs):
@@ -36,12 +87,26 @@ def resumed(tmp_path_factory):
         error = error.__cause__ or error.__context__
     assert any("simulated crash" in message for message in chain), chain
     pushed_after_crash = local_runner.pushed_model_dir(os.path.join(root, "serving_model", "promo"))
+    interrupted = _interrupt(root, "PromoTrainer")
+    interrupted["pushed"] = local_runner.pushed_model_dir(os.path.join(root, "serving_model", "promo"))
+    interrupted["promo_trainer_states"] = _execution_states(root, "PromoTrainer")
     assert local_runner.main(ARGS + ["--output-root", root]) == 0
     timings = json.load(open(os.path.join(root, "timings-synthetic.json")))
-    return {"root": root, "pushed_after_crash": pushed_after_crash, "timings": timings}
+    return {"root": root, "pushed_after_crash": pushed_after_crash, "interrupted": interrupted, "timings": timings}
 
 
-def test_rerun_after_a_crash_reuses_every_finished_component(resumed):
+def test_sigint_during_the_prompt_trainer_stops_the_run_within_seconds(resumed):
+    """Even when started with SIGINT ignored; the rerun (below) then resumes from the cache."""
+    interrupted = resumed["interrupted"]
+    assert interrupted["exit_s"] is not None and interrupted["exit_s"] < 30, interrupted["stderr"][-3000:]
+    assert interrupted["status"] == 130, interrupted["stderr"][-3000:]
+    assert "[pipeline] interrupted during PromoTrainer; rerun the same command to resume from the cache" in interrupted["stderr"]
+    assert interrupted["pushed"] is None
+    # Nothing of the interrupted Trainer is recorded as finished (the crashed run's execution failed).
+    assert not {"COMPLETE", "CACHED"} & set(interrupted["promo_trainer_states"]), interrupted["promo_trainer_states"]
+
+
+def test_rerun_after_a_crash_and_an_interrupt_reuses_every_finished_component(resumed):
     assert resumed["pushed_after_crash"] is None  # nothing half-pushed
     cached = set(resumed["timings"]["cached"])
     assert {"ImportExampleGen", "StatisticsGen", "Transform", "BaseTrainer"} <= cached
