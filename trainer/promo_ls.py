@@ -24,14 +24,12 @@ Trainable: W (per-item prompt tables), q (the history item vectors), a, b, c0, c
 """
 from __future__ import annotations
 
-from typing import Dict
-
 import numpy as np
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
 from tensorflow import keras
 
-from trainer.base_model import ITEM_INPUTS, USER_INPUTS
+from trainer.base_model import USER_INPUTS
 from trainer.item_tables import ItemTables
 from trainer.liker_space import LikerSpace
 from transforms import features as F
