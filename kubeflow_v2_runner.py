@@ -6,7 +6,7 @@
         --pipeline-root gs://BUCKET/promo/root --data-root gs://BUCKET/promo/data/ml-100k \\
         --serving-model-dir gs://BUCKET/promo/serving_model/promo --dataflow --temp-location gs://BUCKET/promo/tmp
 
-Writes ``promo_pipeline.json`` (``--output``); submit it with the Vertex AI SDK (see README). Without
+Writes ``promo_pipeline.json`` (``--output``); submit it with the Vertex AI SDK (see docs/scaling.md). Without
 ``--dataflow`` the Beam components run with the DirectRunner inside their own containers.
 Compiling reaches no cloud service except, for a ``gs://`` pipeline root, the bucket itself.
 """
@@ -19,7 +19,7 @@ import sys
 import promo_env  # noqa: F401  (must precede TensorFlow)
 from data.datasets import CONFIGS, LOADERS
 from pipeline import configs
-from trainer.variants import VARIANTS
+from trainer.variants import DEFAULT_VARIANT, VARIANTS
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -30,7 +30,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--data-root", required=True, help="prepared dataset folder (its examples/ subfolder is read)")
     parser.add_argument("--serving-model-dir", required=True, help="where the Pusher writes versioned models")
     parser.add_argument("--dataset", default="ml-100k", choices=sorted(LOADERS), help="sets the cold threshold and Eq. 4 weights")
-    parser.add_argument("--variant", default="promo", choices=VARIANTS)
+    parser.add_argument("--variant", default=DEFAULT_VARIANT, choices=VARIANTS)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dataflow", action="store_true", help="run Beam components on Dataflow")

@@ -25,7 +25,7 @@ from data.prepare import PrepareSettings, at_least, prepare, summary_markdown
 from pipeline import configs
 from pipeline.interrupt import EXIT_CODE, StopOnInterrupt, exit_now
 from pipeline.progress import ComponentProgress
-from trainer.variants import VARIANTS
+from trainer.variants import DEFAULT_VARIANT, VARIANTS
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -35,7 +35,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--output-root", default="runs", help="where data, artifacts and models go")
     parser.add_argument("--quick", action="store_true", help="train one epoch (fast end-to-end check)")
     parser.add_argument("--epochs", type=at_least(1), default=None, help="training epochs (default 3, 1 with --quick)")
-    parser.add_argument("--variant", default="promo", choices=VARIANTS, help="what the prompt-stage Trainer produces")
+    parser.add_argument("--variant", default=DEFAULT_VARIANT, choices=VARIANTS,
+                        help="what the prompt-stage Trainer produces (default PROMO-LS; promo: the paper's PROMO)")
     parser.add_argument("--seed", type=at_least(0), default=0)
     parser.add_argument(
         "--beam-workers", type=at_least(0), default=1,

@@ -13,12 +13,6 @@ def run(tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="session")
-def own_process_run():
-    """:func:`run_in_own_process`, for tests that make runs of their own."""
-    return run_in_own_process
-
-
 def run_in_own_process(args):
     """`python local_runner.py ARGS` as a user runs it: in a fresh process."""
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -1,4 +1,4 @@
-"""A pipeline interrupted mid-way resumes from its cached artifacts; one seed, one result."""
+"""A pipeline interrupted mid-way resumes from its cached artifacts, to the same result as an uninterrupted run."""
 import glob
 import json
 import os
@@ -10,6 +10,7 @@ import time
 import pytest
 
 import local_runner
+from pipeline.artifacts import latest_artifact
 from trainer import item_tables
 
 pytestmark = pytest.mark.e2e
@@ -126,17 +127,17 @@ def _evaluator_metrics(root):
 
 
 def _trained_weights(root, trainer):
-    """The bytes of ``trainer``'s exported variables (not the serving folder, which a refresh test adds to)."""
-    model = os.path.join(root, "tfx", "promo-synthetic", trainer, "model", "*")
+    """The bytes of ``trainer``'s newest exported variables (not the serving folder, which a refresh test adds to)."""
+    model = latest_artifact(root, "promo-synthetic", trainer, "model")
     (path,) = glob.glob(os.path.join(model, "Format-Serving", "variables", "variables.data-*"))
     with open(path, "rb") as handle:
         return handle.read()
 
 
-def test_two_fresh_runs_with_one_seed_give_identical_models_and_metrics(run, own_process_run, tmp_path):
-    """``run`` (tests/conftest.py) and this second run share nothing but the command line; each is its own process."""
-    own_process_run(ARGS + ["--output-root", str(tmp_path)])
-    ours, theirs = _evaluator_metrics(str(tmp_path)), _evaluator_metrics(run)
+def test_the_resumed_run_gives_the_uninterrupted_runs_models_and_metrics(run, resumed):
+    """One seed, one result: ``run`` (tests/conftest.py, one uninterrupted process) and the crashed, interrupted
+    and resumed run above share nothing but the command line, and agree bit for bit."""
+    ours, theirs = _evaluator_metrics(resumed["root"]), _evaluator_metrics(run)
     assert len(ours) == 3 and ours == theirs  # overall and both cold-flag slices, every digit
     for trainer in ("BaseTrainer", "PromoTrainer"):
-        assert _trained_weights(str(tmp_path), trainer) == _trained_weights(run, trainer), trainer  # bit for bit
+        assert _trained_weights(resumed["root"], trainer) == _trained_weights(run, trainer), trainer  # bit for bit

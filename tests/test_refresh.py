@@ -1,4 +1,7 @@
-"""`python -m trainer.refresh` on a copy of the synthetic pipeline run: a brand-new item gets its own score."""
+"""`python -m trainer.refresh` on a copy of the synthetic pipeline run: a brand-new item gets its own score.
+
+Both refresh paths: the pipeline's own model (PROMO-LS, the default) and the paper's PROMO, trained in-process
+for one epoch on the same run and put in place of the PromoTrainer's and the pushed model."""
 import filecmp
 import json
 import os
@@ -8,9 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
+import tensorflow_transform as tft
 
 import local_runner
+from pipeline import configs
+from pipeline.artifacts import latest_artifact, transformed_files
 from trainer import refresh
+from trainer.export import export_serving_model
+from trainer.promo_model import PromoConfig
+from trainer.promo_task import CONFIG_FILE, config_json, load_base_model, train_prompt_stage
 
 pytestmark = pytest.mark.e2e
 
@@ -18,12 +27,28 @@ NEW_ITEM = "brand-new-item"
 OTHER_UNKNOWN = "never-seen-item"  # same features, no feedback: keeps the default (OOV) score
 
 
-@pytest.fixture(scope="module")
-def refreshed(run, tmp_path_factory):
+def _replace_with_paper_promo(root: str, serving_dir: str) -> None:
+    """Puts a paper-PROMO model (one epoch) where the run's PromoTrainer model and pushed version are."""
+    name = configs.pipeline_name("synthetic")
+    transform_output = tft.TFTransformOutput(latest_artifact(root, name, "Transform", "transform_graph"))
+    base_dir = os.path.join(latest_artifact(root, name, "BaseTrainer", "model"), "Format-Serving")
+    config = PromoConfig(variant="promo", epochs=1, seed=0)
+    model = train_prompt_stage(
+        load_base_model(base_dir), transform_output, transformed_files(root, name, "train"), transformed_files(root, name, "eval"), config
+    )
+    for target in (os.path.join(latest_artifact(root, name, "PromoTrainer", "model"), "Format-Serving"), serving_dir):
+        shutil.rmtree(target)
+        export_serving_model(model, transform_output, target, {CONFIG_FILE: config_json(config)})
+
+
+@pytest.fixture(scope="module", params=["promo_ls", "promo"])
+def refreshed(request, run, tmp_path_factory):
     root = str(tmp_path_factory.mktemp("refresh") / "run")
     shutil.copytree(run, root)
     serving_root = os.path.join(root, "serving_model", "promo")
     old_dir = local_runner.pushed_model_dir(serving_root)
+    if request.param == "promo":
+        _replace_with_paper_promo(root, old_dir)
     old_copy = str(tmp_path_factory.mktemp("old-version"))
     shutil.copytree(old_dir, old_copy, dirs_exist_ok=True)
 
@@ -37,7 +62,10 @@ def refreshed(run, tmp_path_factory):
     pd.DataFrame(rows).to_csv(feedback, index=False)
     os.makedirs(os.path.join(serving_root, ".refresh-99", "variables"))  # what a killed refresh leaves behind
     new_dir = refresh.refresh([feedback], root, "synthetic", epochs=3)
-    return {"old": old_dir, "old_copy": old_copy, "new": new_dir, "likes": likes, "dislikes": dislikes, "features": features}
+    variant = json.load(open(os.path.join(new_dir, "assets.extra", CONFIG_FILE)))["variant"]
+    assert variant == request.param
+    return {"old": old_dir, "old_copy": old_copy, "new": new_dir, "likes": likes, "dislikes": dislikes, "features": features,
+            "variant": variant}
 
 
 def _scores(model_dir, users, items, item_features):
@@ -58,6 +86,7 @@ def test_new_version_is_pushed_after_the_old_one_which_stays_untouched(refreshed
     assert not [d for d in os.listdir(os.path.dirname(new)) if d.startswith(".")]  # no staging left behind
     record = json.load(open(os.path.join(new, "assets.extra", refresh.REFRESH_FILE)))
     assert record["new_items"] == [NEW_ITEM] and record["feedback_rows"] == 40
+    assert record["epochs"] == (0 if refreshed["variant"] == "promo_ls" else 3)  # PROMO-LS tunes nothing
 
 
 def test_brand_new_item_gets_its_own_non_default_score(refreshed):

@@ -39,6 +39,28 @@ def collect_item_tables(dataset: tf.data.Dataset, n_items: int) -> ItemTables:
     return tables
 
 
+def added_item_rows(new_item_ids, first_row: int):
+    """The lookup raw item id -> table row of the items a refresh added (trainer/refresh.py), whose rows follow the
+    base vocabulary's from ``first_row`` on; None when none was added. Used by :func:`table_rows`."""
+    if not len(new_item_ids):
+        return None
+    return tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(
+            tf.constant(list(new_item_ids)), tf.range(first_row, first_row + len(new_item_ids), dtype=tf.int64)
+        ),
+        default_value=-1,
+    )
+
+
+def table_rows(added, item_ids: tf.Tensor, item_index: tf.Tensor) -> tf.Tensor:
+    """ITEM_ROW of raw ``item_ids`` [B] whose Transform index is ``item_index``: the added row of an item a refresh
+    added (``added``, from :func:`added_item_rows`), else ``item_index``."""
+    if added is None:
+        return item_index
+    row = added.lookup(item_ids)
+    return tf.where(row >= 0, row, item_index)
+
+
 def pinnacle_similarity(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
     """Eq. 5 between every row of ``a`` [N, d] and every row of ``b`` [M, d]: h_a.h_b / (|h_a|^2 + |h_b|^2 - h_a.h_b)."""
     dots = tf.matmul(a, b, transpose_b=True)

@@ -29,8 +29,8 @@ import tensorflow as tf
 import tensorflow_recommenders as tfrs
 from tensorflow import keras
 
-from trainer.base_model import USER_INPUTS
-from trainer.item_tables import ItemTables
+from trainer.base_model import ITEM_EMBEDDING, USER_INPUTS
+from trainer.item_tables import ItemTables, added_item_rows, table_rows
 from trainer.liker_space import LikerSpace
 from transforms import features as F
 
@@ -93,9 +93,11 @@ def ranking_loss(positive_logits, sampled_logits, weights):
 
 
 class LikerSpacePromo(tfrs.models.Model):
-    """PROMO-LS (module docstring): transformed features in, one logit per example out."""
+    """PROMO-LS (module docstring): transformed features in, one logit per example out. Items a refresh added
+    (trainer/refresh.py) have rows after the base vocabulary's in every per-item table: ``new_item_ids`` maps
+    their raw ids to those rows (the base still sees them as its OOV item with their features)."""
 
-    def __init__(self, base: keras.Model, tables: ItemTables, space: LikerSpace, config, **kwargs):
+    def __init__(self, base: keras.Model, tables: ItemTables, space: LikerSpace, config, new_item_ids=(), **kwargs):
         super().__init__(name="promo_ls_model", **kwargs)
         self.config = config
         self.base = base
@@ -103,8 +105,12 @@ class LikerSpacePromo(tfrs.models.Model):
         self.user_tower = base.get_layer("user_tower")
         self.item_tower = base.get_layer("item_tower")
         n_items, rank = space.liker_sums.shape
+        n_base_rows = self.item_tower.get_layer(ITEM_EMBEDDING).input_dim
+        if n_items != n_base_rows + len(new_item_ids):
+            raise ValueError(f"the liker space has {n_items} item rows; the base has {n_base_rows} and {len(new_item_ids)} items were added")
         self.n_items = n_items
-        self.n_vocabulary_items = n_items - F.OOV_BUCKETS
+        self.n_vocabulary_items = n_base_rows - F.OOV_BUCKETS
+        self.new_item_rows = added_item_rows(new_item_ids, n_base_rows)
         self.user_vectors = tf.Variable(space.user_vectors, trainable=False, name="liker_user_vectors")
         self.liker_sums = tf.Variable(space.liker_sums, trainable=False, name="liker_sums")
         self.liker_counts = tf.Variable(space.liker_counts, trainable=False, name="liker_counts")
@@ -115,12 +121,16 @@ class LikerSpacePromo(tfrs.models.Model):
             default_value=0,
         )
         self.history_vectors = keras.layers.Embedding(
-            n_items + 1, rank, embeddings_initializer=keras.initializers.Constant(space.item_vectors), name="history_item_vectors"
+            len(space.item_vectors), rank, embeddings_initializer=keras.initializers.Constant(space.item_vectors), name="history_item_vectors"
         )
         self.prompt = PromptResidual(n_items, rank, name="prompt_network")
         self.gate = PopularityGate(
             config.gate_all, config.gate_cold, config.gate_shift, config.offset_cold, name="popularity_gate"
         )
+
+    def table_rows(self, item_ids: tf.Tensor, item_index: tf.Tensor) -> tf.Tensor:
+        """ITEM_ROW of raw ``item_ids`` (trainer/item_tables.py: table_rows)."""
+        return table_rows(self.new_item_rows, item_ids, item_index)
 
     # --- the two sides of Eq. LS-4 ----------------------------------------------------------------------------
     def user_embedding(self, features) -> tf.Tensor:
@@ -130,10 +140,11 @@ class LikerSpacePromo(tfrs.models.Model):
         z = fold_in(self.history_vectors(history) * tf.cast(history > 0, tf.float32)[..., tf.newaxis], history)
         return tf.concat([user_vector, z, tf.ones_like(user_vector[:, :1])], axis=1)
 
-    def item_side(self, item_index, item_feature_indices, user_index=None) -> tf.Tensor:
-        """[h_i ; g_i P_i(m_i) ; c_i] with ``user_index`` (when given) left out of the item's likers."""
+    def item_side(self, item_index, item_feature_indices, user_index=None, item_row=None) -> tf.Tensor:
+        """[h_i ; g_i P_i(m_i) ; c_i] with ``user_index`` (when given) left out of the item's likers; ``item_row``
+        is the item's row in the per-item tables (its ``item_index`` unless a refresh added it)."""
         item_vector = self.item_tower({F.ITEM_INDEX: item_index, F.ITEM_FEATURE_INDICES: item_feature_indices})
-        row = tf.minimum(item_index, self.n_items - 1)
+        row = tf.minimum(item_index if item_row is None else item_row, self.n_items - 1)
         if user_index is None:
             likes, own = tf.zeros_like(row), tf.zeros_like(tf.gather(self.liker_sums, row))
         else:
@@ -146,10 +157,12 @@ class LikerSpacePromo(tfrs.models.Model):
 
     def item_embedding(self, features) -> tf.Tensor:
         """The item side with no user left out (for an ANN index over items)."""
-        return self.item_side(features[F.ITEM_INDEX], features[F.ITEM_FEATURE_INDICES])
+        return self.item_side(features[F.ITEM_INDEX], features[F.ITEM_FEATURE_INDICES], item_row=features.get(F.ITEM_ROW))
 
     def call(self, features, training=False):
-        items = self.item_side(features[F.ITEM_INDEX], features[F.ITEM_FEATURE_INDICES], features[F.USER_INDEX])
+        items = self.item_side(
+            features[F.ITEM_INDEX], features[F.ITEM_FEATURE_INDICES], features[F.USER_INDEX], features.get(F.ITEM_ROW)
+        )
         return tf.reduce_sum(self.user_embedding(features) * items, axis=1)
 
     # --- Eq. 13's shape: L_rec + lambda * L_rank ---------------------------------------------------------------

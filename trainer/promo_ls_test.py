@@ -103,3 +103,34 @@ def test_training_moves_prompts_and_gate_but_never_the_base():
     assert np.abs(model.prompt.weights_table.embeddings.numpy()).sum() > 0
     assert model.gate.a.numpy() != 2.0
     assert all(not v.name.startswith("two_tower") for v in model.trainable_variables)
+
+
+def test_a_refresh_adds_feedback_likes_to_the_likers_and_gives_a_new_item_its_own_row():
+    from trainer.refresh import extended_liker_space_model
+
+    _, old = _model()
+    batch = _batch([5, 5, 0], [2, 4, 2], [[2, 3], [2, 3], [0]])
+    old(batch)
+    old.prompt.weights_table.embeddings.assign(tf.random.normal(old.prompt.weights_table.embeddings.shape, seed=1))
+    space = _space()
+    tables = ItemTables(
+        np.zeros((SIZES.items + 1, F.PINNACLE_K + 1), np.int64), np.zeros((SIZES.items + 1, F.PINNACLE_K), np.int64),
+        np.concatenate([old.item_features.numpy(), np.ones((1, F.MAX_ITEM_TOKENS), np.int64)]), np.array([0, 0, 0, 0, 1, 1, 1]),
+    )
+    # feedback: users 0 and 1 like the new item (row 6); user 3 likes item 2 again (already a training like:
+    # not counted twice); user 2 likes item 4; an unknown user (-1) likes the new item; user 4 dislikes item 4
+    users, rows, labels = np.array([0, 1, 3, 2, -1, 4]), np.array([6, 6, 2, 4, 6, 4]), np.array([1, 1, 1, 1, 1, 0])
+    model = extended_liker_space_model(old, tables, ["new"], users, rows, labels, batch)
+    counts, sums = model.liker_counts.numpy(), model.liker_sums.numpy()
+    assert counts.tolist() == [3, 3, 3, 3, 2, 0, 2]
+    np.testing.assert_allclose(sums[6], space.user_vectors[[0, 1]].sum(axis=0), atol=1e-6)
+    np.testing.assert_allclose(sums[4], space.user_vectors[[5, 2]].sum(axis=0), atol=1e-6)
+    np.testing.assert_allclose(sums[:4], space.liker_sums[:4], atol=1e-6)
+    keys = model.liked.export()[0].numpy()
+    assert set(keys) == {u * 7 + i for u, i in LIKES} | {0 * 7 + 6, 1 * 7 + 6, 2 * 7 + 4}
+    prompts = model.prompt.weights_table.embeddings.numpy()
+    np.testing.assert_array_equal(prompts[:6], old.prompt.weights_table.embeddings.numpy())
+    assert not prompts[6].any()  # the new item starts at P = identity
+    # known items whose likers did not change score as before; the new row is reached through its raw id
+    np.testing.assert_allclose(model(batch).numpy()[[0, 2]], old(batch).numpy()[[0, 2]], rtol=1e-6)
+    assert model.table_rows(tf.constant(["new", "other"]), tf.constant([5, 5], tf.int64)).numpy().tolist() == [6, 5]

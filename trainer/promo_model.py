@@ -30,7 +30,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 from trainer.base_model import ITEM_EMBEDDING, ITEM_INPUTS, USER_EMBEDDING, USER_INPUTS
-from trainer.item_tables import ItemTables, pinnacle_similarity
+from trainer.item_tables import ItemTables, added_item_rows, pinnacle_similarity, table_rows
 from trainer.prompt_network import PersonalizedPromptNetwork, row_width
 from trainer.promo_losses import pape_loss, pfpe_loss
 from trainer.variants import PROMPT_INFORMATION, VARIANTS
@@ -74,7 +74,7 @@ class PromoConfig:
     rank_weight: float = 16.0
     cold_weight: float = 8.0
     # Refuse to build prompt tables whose training footprint (weights + two Adam moments, float32) exceeds this;
-    # see benchmarks/prompt_tables.py for the per-item size and README "Scaling limits" for what to do instead.
+    # see benchmarks/prompt_tables.py for the per-item size and docs/scaling.md ("Scaling limits") for what to do instead.
     max_prompt_table_gib: float = 8.0
 
     def __post_init__(self):
@@ -112,7 +112,7 @@ def check_prompt_table_size(n_rows: int, input_dim: int, config: PromoConfig) ->
             f"the per-item prompt tables for {n_rows:,} items need {need:.1f} GiB to train ({per_row / 1024:.1f} KiB per "
             f"item with the optimizer's moments), above max_prompt_table_gib={config.max_prompt_table_gib:g}. Use smaller "
             f"prompt_dims, the shared-network variant promo_m, or a machine with more memory and a higher "
-            f"max_prompt_table_gib (README: Scaling limits)"
+            f"max_prompt_table_gib (docs/scaling.md: Scaling limits)"
         )
 
 
@@ -139,14 +139,7 @@ class PromoModel(keras.Model):
         n_items = tables.pinnacle.shape[0]
         if n_items != self.oov_row + 1 + len(new_item_ids):
             raise ValueError(f"tables have {n_items} rows; the base has {self.oov_row + 1} and {len(new_item_ids)} items were added")
-        self.new_item_rows = None
-        if len(new_item_ids):
-            self.new_item_rows = tf.lookup.StaticHashTable(
-                tf.lookup.KeyValueTensorInitializer(
-                    tf.constant(list(new_item_ids)), tf.range(self.oov_row + 1, n_items, dtype=tf.int64)
-                ),
-                default_value=-1,
-            )
+        self.new_item_rows = added_item_rows(new_item_ids, self.oov_row + 1)
         self.pinnacle_table = tf.Variable(tables.pinnacle, trainable=False, name="pinnacle_table")
         self.negative_table = tf.Variable(tables.negatives, trainable=False, name="negative_table")
         warm_rows = np.flatnonzero(tables.is_cold[: self.oov_row] == 0)
@@ -175,12 +168,8 @@ class PromoModel(keras.Model):
 
     # --- table rows and pinnacle lists ----------------------------------------------------------------------
     def table_rows(self, item_ids: tf.Tensor, item_index: tf.Tensor) -> tf.Tensor:
-        """ITEM_ROW of raw ``item_ids`` [B] whose Transform index is ``item_index``: the added row of an item a
-        refresh added, else ``item_index``."""
-        if self.new_item_rows is None:
-            return item_index
-        added = self.new_item_rows.lookup(item_ids)
-        return tf.where(added >= 0, added, item_index)
+        """ITEM_ROW of raw ``item_ids`` (trainer/item_tables.py: table_rows)."""
+        return table_rows(self.new_item_rows, item_ids, item_index)
 
     def donor_rows(self, item_vectors: tf.Tensor) -> tf.Tensor:
         """The most similar popular item of each item vector by Eq. 5 (pseudo-pinnacle donor)."""

@@ -1,4 +1,4 @@
-"""New items without retraining the base: adds feedback to a trained PROMO model and pushes a new version.
+"""New items without retraining the base: adds feedback to a trained PROMO or PROMO-LS model and pushes a new version.
 
     python -m trainer.refresh --feedback new_feedback.csv [--feedback more.csv] [--dataset ml-100k] [--output-root runs]
 
@@ -9,10 +9,14 @@ artifacts (Transform graph, base model, PROMO model, prepared training examples)
 2. The pinnacle and negative-feedback lists (paper §4.1.1, Eq. 4) are recomputed over the training rows plus the
    feedback, with the Transform analyzer's own code (transforms/pinnacle.py). Feedback users the vocabulary
    does not know cannot be embedded by the frozen base and stay out of the lists.
-3. A new item's prompt-network rows (Eq. 6) start as a copy of its pseudo-pinnacle donor's: the most similar
-   popular item by Eq. 5 on the base's item vectors.
-4. Only the prompt tables are tuned, on the feedback, with the prompt stage's loss (Eq. 13); the base and the
-   fusion MLP stay frozen.
+3. PROMO (the paper's model and its variants): a new item's prompt-network rows (Eq. 6) start as a copy of its
+   pseudo-pinnacle donor's, the most similar popular item by Eq. 5 on the base's item vectors; then only the
+   prompt tables are tuned, on the feedback, with the prompt stage's loss (Eq. 13); the base and the fusion MLP
+   stay frozen.
+4. PROMO-LS (the default, trainer/promo_ls.py): the feedback's likes are added to each item's likers in the
+   liker space (sum and count, Eq. LS-2); a new item's prompt rows start at the identity. Nothing is tuned
+   (``--epochs`` is ignored): a new item is scored through its likers, which is what the model does for every
+   cold item. Known items whose likers did not change keep their scores.
 5. The model is written beside the served versions under a hidden name and renamed to the next version number
    when complete, so TF Serving serves the previous version until the new one is whole.
 Every refresh starts from the pipeline's PROMO model: pass all feedback since the pipeline's last run, and rerun
@@ -113,13 +117,10 @@ def recomputed_lists(train: pd.DataFrame, feedback: pd.DataFrame, item_rows: np.
     return tables_in_memory(items[known], user_index[known], values[known], labels[known], n_rows, len(users), F.PINNACLE_K, seed)
 
 
-def restore_promo_model(base, tables, config, model_dir: str, sample: Dict[str, np.ndarray]):
-    """A PromoModel over ``tables`` with the weights of the prompt-stage SavedModel at ``model_dir``."""
+def restore_weights(model, model_dir: str, sample: Dict[str, np.ndarray]):
+    """``model`` (built like the prompt-stage model at ``model_dir``) holding that SavedModel's weights."""
     import tensorflow as tf
 
-    from trainer.promo_model import PromoModel
-
-    model = PromoModel(base, tables, config)
     model(sample)
     tf.train.Checkpoint(root=model).read(os.path.join(model_dir, "variables", "variables")).expect_partial()
     return model
@@ -168,6 +169,38 @@ def extended_model(old, tables, added: Sequence[str], sample: Dict[str, np.ndarr
             rows = source.numpy()
             target.assign(rows if shared else np.concatenate([rows, rows[donors]]))
     model.fusion.trainable = False  # with the frozen base: only the prompt tables are tuned
+    return model
+
+
+def extended_liker_space_model(old, tables, added: Sequence[str], feedback_users: np.ndarray, feedback_rows: np.ndarray,
+                               feedback_labels: np.ndarray, sample: Dict[str, np.ndarray]):
+    """A PROMO-LS model (trainer/promo_ls.py) over ``tables`` (the base's rows, then one per ``added`` item) holding
+    ``old``'s weights, with the feedback's positives (user index ``feedback_users``, table row ``feedback_rows``)
+    added to the items' likers: S_i += z_u, n_i += 1 for each pair not already a training positive. Feedback users
+    the vocabulary does not know (index < 0) have no liker-space vector and are left out. An added item's prompt
+    table rows start at zero (P_i = identity), where every item started before training."""
+    from trainer.liker_space import LikerSpace
+    from trainer.promo_ls import LikerSpacePromo
+
+    n_old, n_new = old.n_items, old.n_items + len(added)
+    user_vectors = old.user_vectors.numpy()
+    keys = old.liked.export()[0].numpy()
+    keys = np.sort((keys // n_old) * n_new + keys % n_old)  # the same pairs, keyed by the wider table
+    positive = (np.asarray(feedback_labels) == 1) & (np.asarray(feedback_users) >= 0)
+    fresh = np.setdiff1d(np.asarray(feedback_users, np.int64)[positive] * n_new + np.asarray(feedback_rows, np.int64)[positive], keys)
+    liker_sums = np.concatenate([old.liker_sums.numpy(), np.zeros((len(added), user_vectors.shape[1]), np.float32)])
+    liker_counts = np.concatenate([old.liker_counts.numpy(), np.zeros(len(added), np.float32)])
+    np.add.at(liker_sums, fresh % n_new, user_vectors[fresh // n_new])
+    np.add.at(liker_counts, fresh % n_new, 1.0)
+    space = LikerSpace(user_vectors, old.history_vectors.embeddings.numpy(), liker_sums, liker_counts, np.union1d(keys, fresh))
+    model = LikerSpacePromo(old.base, tables, space, old.config, new_item_ids=added)
+    model(sample)
+    prompts = old.prompt.weights_table.embeddings.numpy()
+    model.prompt.weights_table.embeddings.assign(np.concatenate([prompts, np.zeros((len(added), prompts.shape[1]), prompts.dtype)]))
+    for target, source in zip(model.gate.weights, old.gate.weights):
+        target.assign(source)
+    print(f"[refresh] PROMO-LS: {len(fresh):,} feedback like(s) added to the items' likers; nothing to tune "
+          "(a new item is scored through its likers)", flush=True)
     return model
 
 
@@ -223,8 +256,11 @@ def refresh(feedback_files: Sequence[str], output_root: str, dataset: str, epoch
 
     from trainer.base_model import MODEL_INPUTS
     from trainer.item_tables import ItemTables
-    from trainer.promo_task import CONFIG_FILE, config_json, item_tables, load_base_model
+    from trainer.promo_ls import LikerSpacePromo
+    from trainer.promo_model import PromoModel
+    from trainer.promo_task import CONFIG_FILE, config_json, item_tables, load_base_model, training_liker_space
     from trainer.reproducibility import make_reproducible
+    from trainer.variants import LIKER_SPACE
 
     run = RunArtifacts.locate(os.path.abspath(output_root), dataset)
     config = load_promo_config(run.promo_model)
@@ -242,7 +278,13 @@ def refresh(feedback_files: Sequence[str], output_root: str, dataset: str, epoch
 
     old_tables = item_tables(tf_transform_output, run.train_files)
     sample = {name: features[name][:1] for name in MODEL_INPUTS}
-    old = restore_promo_model(load_base_model(run.base_model), old_tables, config, run.promo_model, sample)
+    base = load_base_model(run.base_model)
+    liker_space = config.variant == LIKER_SPACE
+    if liker_space:
+        built = LikerSpacePromo(base, old_tables, training_liker_space(tf_transform_output, run.train_files, config), config)
+    else:
+        built = PromoModel(base, old_tables, config)
+    old = restore_weights(built, run.promo_model, sample)
 
     with open(run.data_summary) as handle:
         summary = json.load(handle)
@@ -258,8 +300,14 @@ def refresh(feedback_files: Sequence[str], output_root: str, dataset: str, epoch
         np.concatenate([old_tables.features, first_rows_of(added, feedback["item_id"], features[F.ITEM_FEATURE_INDICES])]),
         np.concatenate([old_tables.is_cold, np.ones(len(added), np.int64)]),
     )
-    model = extended_model(old, tables, added, sample | {F.ITEM_ROW: features[F.ITEM_ROW][:1]})
-    tune_prompt_tables(model, features, epochs)
+    sample |= {F.ITEM_ROW: features[F.ITEM_ROW][:1]}
+    if liker_space:
+        users = pd.Index(user_vocabulary).get_indexer(feedback["user_id"])
+        model = extended_liker_space_model(old, tables, added, users, features[F.ITEM_ROW], feedback["label"].to_numpy(), sample)
+        epochs = 0
+    else:
+        model = extended_model(old, tables, added, sample)
+        tune_prompt_tables(model, features, epochs)
     record = {
         "promo_model": run.promo_model, "feedback_files": [os.path.abspath(p) for p in feedback_files],
         "feedback_rows": len(feedback), "new_items": added, "epochs": epochs,
@@ -274,7 +322,7 @@ def main(argv=None) -> int:
     parser.add_argument("--feedback", action="append", required=True, help="a feedback CSV (data/feedback.py); repeatable")
     parser.add_argument("--dataset", default="ml-100k", help="the dataset the pipeline ran on (names its artifacts)")
     parser.add_argument("--output-root", default="runs", help="the pipeline run's --output-root")
-    parser.add_argument("--epochs", type=int, default=2, help="epochs of prompt-table tuning on the feedback")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs of prompt-table tuning on the feedback (PROMO; PROMO-LS tunes nothing)")
     args = parser.parse_args(argv)
     refresh(args.feedback, args.output_root, args.dataset, args.epochs)
     return 0

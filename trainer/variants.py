@@ -7,5 +7,7 @@ PROMPT_INFORMATION = {
 }
 # PROMO-LS (trainer/promo_ls.py): pinnacle users and the scored user in the liker space.
 LIKER_SPACE = "promo_ls"
+# What the pipeline trains and pushes unless told otherwise (local_runner.py, kubeflow_v2_runner.py).
+DEFAULT_VARIANT = LIKER_SPACE
 # The base as pre-trained, the base fine-tuned, PROMO's variants and PROMO-LS.
 VARIANTS = ("pretrain", "finetune") + tuple(PROMPT_INFORMATION) + (LIKER_SPACE,)
