@@ -26,6 +26,7 @@ import pandas as pd
 import promo_env  # noqa: F401
 import local_runner
 from benchmarks import report
+from benchmarks.paper import TABLE2_ML100K_COLD
 from pipeline import configs
 from pipeline.artifacts import latest_artifact, transformed_files
 from data.examples import catalogue
@@ -34,12 +35,6 @@ from evaluation.baselines import PopularityRanker, RandomRanker, UserKnnRanker
 from evaluation.protocol import VIEWS, build_cases
 from evaluation.scoring import SavedModelRanker, evaluate, flatten_cases
 
-PAPER_TABLE2_ML100K_COLD = {  # paper Table 2 (cold targets, x100); NOT reproduced by the paper's own code
-    "Pre-train (paper)": (14.6, 26.2, 9.3, 13.3),
-    "Fine-tune (paper)": (17.4, 28.2, 10.7, 14.2),
-    "DSSM (paper)": (16.4, 29.1, 10.7, 15.1),
-    "PROMO (paper)": (33.7, 43.3, 25.5, 28.6),
-}
 METRICS = ("HR@5", "HR@10", "NDCG@5", "NDCG@10")
 
 
@@ -81,7 +76,7 @@ def markdown(results: Dict, seeds: List[int], args, elapsed: float) -> str:
             row += [_format([r[g][m] for r in runs]) for g in ("warm", "all") for m in ("HR@10", "NDCG@10")]
             lines.append(f"| {model} | " + " | ".join(row) + f" | {runs[0]['cold']['cases']} |")
         if view == "sampled" and args.dataset == "ml-100k":
-            for model, values in PAPER_TABLE2_ML100K_COLD.items():
+            for model, values in TABLE2_ML100K_COLD.items():
                 lines.append(f"| {model} | " + " | ".join(f"{v:.1f}" for v in values) + " | – | – | – | – | – |")
         lines.append("")
     return "\n".join(lines)
