@@ -113,35 +113,69 @@ def group_scores(ranker, cases, cold: pd.Index) -> Dict[str, np.ndarray]:
     }
 
 
+class Workbench:
+    """A pipeline run's Transform output and held-out split, loaded once, to train and rank models in-process
+    (used by :func:`main` and by benchmarks/tune.py)."""
+
+    def __init__(self, dataset: str, output_root: str, split: str, data_dir=None):
+        import tensorflow_transform as tft
+
+        root = os.path.abspath(output_root)
+        pipeline_args = ["--dataset", dataset, "--output-root", root] + (["--data-dir", data_dir] if data_dir else [])
+        if local_runner.main(pipeline_args) != 0:
+            raise RuntimeError(f"the pipeline failed on {dataset}")
+        pipeline_name = configs.pipeline_name(dataset)
+        self.dataset, self.root, self.split = dataset, root, split
+        self.transform_graph = latest_artifact(root, pipeline_name, "Transform", "transform_graph")
+        self.tf_transform_output = tft.TFTransformOutput(self.transform_graph)
+        self.train_files = transformed_files(root, pipeline_name, "train")
+        self.eval_files = transformed_files(root, pipeline_name, "eval")
+        data = os.path.join(root, "data", dataset)
+        self.split_frame = pd.read_csv(os.path.join(data, "canonical", "interactions.csv"), dtype={"user_id": str, "item_id": str})
+        self.users = pd.read_csv(os.path.join(data, "canonical", "users.csv"), dtype=str, keep_default_na=False)
+        self.items = pd.read_csv(os.path.join(data, "canonical", "items.csv"), dtype=str, keep_default_na=False)
+        held_out = pd.read_csv(os.path.join(data, "examples", split, "examples.csv"), dtype=str, keep_default_na=False)
+        self.histories = held_out[held_out["label"] == "1"].set_index("user_id")["history"].to_dict()
+        summary = json.load(open(os.path.join(data, "summary.json")))
+        self.items_index = catalogue(self.items, self.split_frame)
+        self.cold = cold_items(self.split_frame, self.items_index, summary["cold_threshold"])
+        self.train_positives = self.split_frame[(self.split_frame["split"] == "train") & (self.split_frame["label"] == 1)]
+
+    def cases(self, view: str, seed: int):
+        return build_cases(self.split_frame, self.items_index, self.cold, view, seed=seed, split=self.split)
+
+    def base_dir(self, seed: int, epochs: int) -> str:
+        """The base model of ``seed``, trained once and kept under the output root for later runs on the same
+        Transform output."""
+        from trainer.export import export_serving_model
+        from trainer.task import TrainingConfig, train_base_model
+
+        path = os.path.join(
+            self.root, "benchmark-models", self.dataset,
+            f"base-transform{os.path.basename(self.transform_graph)}-seed{seed}-epochs{epochs}",
+        )
+        if not os.path.exists(os.path.join(path, "saved_model.pb")):
+            base = train_base_model(self.tf_transform_output, self.train_files, self.eval_files, TrainingConfig(epochs=epochs, seed=seed))
+            export_serving_model(base, self.tf_transform_output, path)
+        return path
+
+    def train(self, custom_config: Dict, base_dir: str, model_dir: str) -> SavedModelRanker:
+        """Trains the prompt stage of ``custom_config`` (PromoConfig keys) on ``base_dir``, exports it at
+        ``model_dir`` and returns its ranker."""
+        from trainer.export import export_serving_model
+        from trainer.promo_model import PromoConfig
+        from trainer.promo_task import load_base_model, train_prompt_stage
+
+        config = PromoConfig.from_custom_config(custom_config)
+        model = train_prompt_stage(load_base_model(base_dir), self.tf_transform_output, self.train_files, self.eval_files, config)
+        export_serving_model(model, self.tf_transform_output, model_dir)
+        return SavedModelRanker(model_dir, self.users, self.items, self.histories)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
-    root = os.path.abspath(args.output_root)
-    pipeline_args = ["--dataset", args.dataset, "--output-root", root] + (["--data-dir", args.data_dir] if args.data_dir else [])
-    if local_runner.main(pipeline_args) != 0:
-        return 1
-
-    import tensorflow_transform as tft
-
-    from trainer.export import export_serving_model
-    from trainer.promo_model import PromoConfig
-    from trainer.promo_task import load_base_model, train_prompt_stage
-    from trainer.task import TrainingConfig, train_base_model
-
-    pipeline_name = configs.pipeline_name(args.dataset)
-    transform_graph = latest_artifact(root, pipeline_name, "Transform", "transform_graph")
-    tf_transform_output = tft.TFTransformOutput(transform_graph)
-    train_files, eval_files = transformed_files(root, pipeline_name, "train"), transformed_files(root, pipeline_name, "eval")
-    data_dir = os.path.join(root, "data", args.dataset)
-    split_frame = pd.read_csv(os.path.join(data_dir, "canonical", "interactions.csv"), dtype={"user_id": str, "item_id": str})
-    users = pd.read_csv(os.path.join(data_dir, "canonical", "users.csv"), dtype=str, keep_default_na=False)
-    items = pd.read_csv(os.path.join(data_dir, "canonical", "items.csv"), dtype=str, keep_default_na=False)
-    held_out = pd.read_csv(os.path.join(data_dir, "examples", args.split, "examples.csv"), dtype=str, keep_default_na=False)
-    histories = held_out[held_out["label"] == "1"].set_index("user_id")["history"].to_dict()
-    summary = json.load(open(os.path.join(data_dir, "summary.json")))
-    items_index = catalogue(items, split_frame)
-    cold = cold_items(split_frame, items_index, summary["cold_threshold"])
-    train_positives = split_frame[(split_frame["split"] == "train") & (split_frame["label"] == 1)]
+    bench = Workbench(args.dataset, args.output_root, args.split, args.data_dir)
     overrides = json.loads(args.promo)
 
     results: Dict[str, Dict[str, list]] = {}
@@ -150,8 +184,7 @@ def main(argv=None) -> int:
     def record(name, ranker, seed):
         per_view = results.setdefault(name, {v: [] for v in args.views})
         for view in args.views:
-            cases = build_cases(split_frame, items_index, cold, view, seed=seed, split=args.split)
-            per_view[view].append(evaluate(ranker, cases))
+            per_view[view].append(evaluate(ranker, bench.cases(view, seed)))
         line = per_view[args.views[0]][-1]
         print(f"[quality] seed {seed} {name:>14}: {args.views[0]} cold HR@10 {100 * line['cold']['HR@10']:.1f} "
               f"NDCG@10 {100 * line['cold']['NDCG@10']:.1f} | all HR@10 {100 * line['all']['HR@10']:.1f}", flush=True)
@@ -159,26 +192,15 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         for seed in args.seeds:
             record("random", RandomRanker(seed), seed)
-            record("popularity", PopularityRanker(train_positives), seed)
-            record("user-kNN", UserKnnRanker(train_positives), seed)
-            record("user-kNN (shrink 3)", UserKnnRanker(train_positives, shrinkage=3), seed)
-            # Base models are kept under the output root and reused by later runs on the same Transform output.
-            base_dir = os.path.join(
-                root, "benchmark-models", args.dataset,
-                f"base-transform{os.path.basename(transform_graph)}-seed{seed}-epochs{args.base_epochs}",
-            )
-            if not os.path.exists(os.path.join(base_dir, "saved_model.pb")):
-                base = train_base_model(tf_transform_output, train_files, eval_files, TrainingConfig(epochs=args.base_epochs, seed=seed))
-                export_serving_model(base, tf_transform_output, base_dir)
+            record("popularity", PopularityRanker(bench.train_positives), seed)
+            record("user-kNN", UserKnnRanker(bench.train_positives), seed)
+            record("user-kNN (shrink 3)", UserKnnRanker(bench.train_positives, shrinkage=3), seed)
+            base_dir = bench.base_dir(seed, args.base_epochs)
             for variant in args.variants:
-                config = PromoConfig.from_custom_config({"seed": seed, **overrides, "variant": variant})
-                model = train_prompt_stage(load_base_model(base_dir), tf_transform_output, train_files, eval_files, config)
-                model_dir = os.path.join(scratch, f"{variant}-{seed}")
-                export_serving_model(model, tf_transform_output, model_dir)
-                ranker = SavedModelRanker(model_dir, users, items, histories)
+                ranker = bench.train({"seed": seed, **overrides, "variant": variant}, base_dir, os.path.join(scratch, f"{variant}-{seed}"))
                 record(variant, ranker, seed)
                 if seed == args.seeds[0] and variant in ("pretrain", "promo"):
-                    fig2[variant] = group_scores(ranker, build_cases(split_frame, items_index, cold, "sampled", seed=seed, split=args.split), cold)
+                    fig2[variant] = group_scores(ranker, bench.cases("sampled", seed), bench.cold)
 
     elapsed = time.monotonic() - started
     name = f"quality-{args.dataset}-{args.split}{('-' + args.tag) if args.tag else ''}"
