@@ -31,7 +31,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--serving-model-dir", required=True, help="where the Pusher writes versioned models")
     parser.add_argument("--dataset", default="ml-100k", choices=sorted(LOADERS), help="sets the cold threshold and Eq. 4 weights")
     parser.add_argument("--variant", default=DEFAULT_VARIANT, choices=VARIANTS)
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=configs.DEFAULT_EPOCHS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dataflow", action="store_true", help="run Beam components on Dataflow")
     parser.add_argument("--temp-location", default=None, help="Dataflow temp location (gs://...); required with --dataflow")
@@ -64,9 +64,10 @@ def main(argv=None) -> int:
         pipeline_root=args.pipeline_root,
         examples_dir=os.path.join(args.data_root, "examples"),
         serving_model_dir=args.serving_model_dir,
-        transform_config={"cold_threshold": dataset.cold_threshold, "alpha": dataset.alpha, "beta": dataset.beta, "seed": args.seed},
-        training_config={"epochs": args.epochs, "seed": args.seed},
-        promo_config={"variant": args.variant, "epochs": args.epochs, "seed": args.seed},
+        **configs.custom_configs(
+            cold_threshold=dataset.cold_threshold, alpha=dataset.alpha, beta=dataset.beta, seed=args.seed,
+            epochs=args.epochs, variant=args.variant,
+        ),
         beam_pipeline_args=beam_args(args),
     )
     output_dir, output_file = os.path.split(os.path.abspath(args.output))

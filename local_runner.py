@@ -34,7 +34,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--data-dir", default=None, help="folder with the dataset's published files")
     parser.add_argument("--output-root", default="runs", help="where data, artifacts and models go")
     parser.add_argument("--quick", action="store_true", help="train one epoch (fast end-to-end check)")
-    parser.add_argument("--epochs", type=at_least(1), default=None, help="training epochs (default 3, 1 with --quick)")
+    parser.add_argument("--epochs", type=at_least(1), default=None,
+                        help=f"training epochs (default {configs.DEFAULT_EPOCHS}, 1 with --quick)")
     parser.add_argument("--variant", default=DEFAULT_VARIANT, choices=VARIANTS,
                         help="what the prompt-stage Trainer produces (default PROMO-LS; promo: the paper's PROMO)")
     parser.add_argument("--seed", type=at_least(0), default=0)
@@ -120,18 +121,16 @@ def run(args: argparse.Namespace, progress: ComponentProgress) -> int:
 
     pipeline_name = configs.pipeline_name(args.dataset)
     serving_root = os.path.join(root, "serving_model", configs.MODEL_NAME)
-    epochs = args.epochs or (1 if args.quick else 3)
+    epochs = args.epochs or (1 if args.quick else configs.DEFAULT_EPOCHS)
     pipeline = create_pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=os.path.join(root, "tfx", pipeline_name),
         examples_dir=os.path.join(root, "data", args.dataset, "examples"),
         serving_model_dir=serving_root,
-        transform_config={
-            "cold_threshold": int(summary["cold_threshold"]), "alpha": summary["alpha"], "beta": summary["beta"],
-            "seed": args.seed,
-        },
-        training_config={"epochs": epochs, "seed": args.seed},
-        promo_config={"variant": args.variant, "epochs": epochs, "seed": args.seed},
+        **configs.custom_configs(
+            cold_threshold=summary["cold_threshold"], alpha=summary["alpha"], beta=summary["beta"], seed=args.seed,
+            epochs=epochs, variant=args.variant,
+        ),
         beam_pipeline_args=configs.local_beam_args(args.beam_workers, "INFO" if args.verbose else "WARNING"),
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
             os.path.join(root, "metadata", pipeline_name, "metadata.db")

@@ -20,13 +20,14 @@ import sys
 import promo_env  # noqa: F401
 from benchmarks import report
 from benchmarks.pipeline_timings import ORDER, prepared_examples
+from data.examples import TRAIN_NEGATIVES
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--interactions", type=int, default=10_000_000)
     parser.add_argument("--items", type=int, default=100_000)
-    parser.add_argument("--train-negatives", type=int, default=4)
+    parser.add_argument("--train-negatives", type=int, default=TRAIN_NEGATIVES)
     parser.add_argument("--measured", default="synthetic-1m", help="the dataset of the measured run to scale from")
     parser.add_argument("--output-root", default="runs", help="where that run's prepared data is (results before "
                         "the example count was recorded in them)")

@@ -16,6 +16,11 @@ import pandas as pd
 
 from data.canonical import InteractionLog
 from data.splits import EVAL, TEST, TRAIN
+from transforms.features import HISTORY_LENGTH  # no TensorFlow import: names and sizes only
+
+# Sampled negatives per positive: per training positive, and per held-out (eval/test) positive.
+TRAIN_NEGATIVES = 4
+EVAL_NEGATIVES = 4
 
 EXAMPLE_COLUMNS = (
     "user_id", "item_id", "timestamp", "label", "cr", "ir", "user_features", "item_features", "history",
@@ -94,9 +99,9 @@ def histories(examples: pd.DataFrame, train_positives: pd.DataFrame, length: int
 def build_examples(
     log: InteractionLog,
     split_frame: pd.DataFrame,
-    n_train_negatives: int = 4,
-    n_eval_negatives: int = 4,
-    history_length: int = 20,
+    n_train_negatives: int = TRAIN_NEGATIVES,
+    n_eval_negatives: int = EVAL_NEGATIVES,
+    history_length: int = HISTORY_LENGTH,
     seed: int = 0,
 ) -> Dict[str, pd.DataFrame]:
     """Returns ``{"train": ..., "eval": ..., "test": ...}`` example frames with :data:`EXAMPLE_COLUMNS`.

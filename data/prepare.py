@@ -35,9 +35,10 @@ from typing import Dict, List, Optional
 from data import datasets
 from data.canonical import InteractionLog
 from data.errors import DataError
-from data.examples import build_examples, catalogue
+from data.examples import EVAL_NEGATIVES, TRAIN_NEGATIVES, build_examples, catalogue
 from data.splits import TEST, TRAIN, cold_items, leave_one_out
 from data.tfrecords import write_examples
+from transforms.features import HISTORY_LENGTH  # no TensorFlow import: names and sizes only
 
 
 # Bump when the files written here change, so cached preparations are redone.
@@ -53,9 +54,9 @@ FINGERPRINT_BLOCK = 1 << 20
 class PrepareSettings:
     dataset: str = "ml-100k"
     data_dir: Optional[str] = None
-    n_train_negatives: int = 4
-    n_eval_negatives: int = 4
-    history_length: int = 20
+    n_train_negatives: int = TRAIN_NEGATIVES
+    n_eval_negatives: int = EVAL_NEGATIVES
+    history_length: int = HISTORY_LENGTH  # Transform keeps the last HISTORY_LENGTH items of a longer history
     seed: int = 0
     examples_per_file: int = 250_000  # TFRecord files per split hold at most this many rows (data/tfrecords.py)
 
@@ -297,9 +298,11 @@ def main(argv=None) -> int:
     parser.add_argument("--dataset", default="ml-100k", choices=sorted(datasets.LOADERS))
     parser.add_argument("--data-dir", default=None, help="folder with the dataset's published files")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--train-negatives", type=at_least(0), default=4, help="sampled negatives per training positive")
-    parser.add_argument("--eval-negatives", type=at_least(1), default=4, help="sampled negatives per eval/test positive")
-    parser.add_argument("--history-length", type=at_least(1), default=20)
+    parser.add_argument("--train-negatives", type=at_least(0), default=PrepareSettings.n_train_negatives,
+                        help="sampled negatives per training positive")
+    parser.add_argument("--eval-negatives", type=at_least(1), default=PrepareSettings.n_eval_negatives,
+                        help="sampled negatives per eval/test positive")
+    parser.add_argument("--history-length", type=at_least(1), default=PrepareSettings.history_length)
     parser.add_argument("--seed", type=at_least(0), default=0)
     parser.add_argument("--examples-per-file", type=at_least(1), default=PrepareSettings.examples_per_file,
                         help="most rows in one TFRecord file of a split (more files: more parallel Beam reads)")

@@ -15,7 +15,7 @@ import tensorflow_model_analysis as tfma
 from google.protobuf.wrappers_pb2 import BoolValue
 from tfx import v1 as tfx
 
-from pipeline import configs
+from pipeline import code_version, configs
 from pipeline.example_gen import OrderPreservingImportExampleGen
 from transforms import features as F
 
@@ -68,8 +68,12 @@ def create_pipeline(
 
     ``transform_config``: the preprocessing_fn's custom_config (cold_threshold, alpha, beta, seed);
     ``training_config``: the base Trainer's (trainer.task.TrainingConfig); ``promo_config``: the prompt
-    stage's (trainer.promo_model.PromoConfig).
+    stage's (trainer.promo_model.PromoConfig); pipeline.configs.custom_configs builds all three. Each of these
+    components' custom_config also gets ``code_version``, the hash of the sources it runs
+    (pipeline/code_version.py), so that the cache reruns it after a code edit.
     """
+    transform_config = {**transform_config, code_version.KEY: code_version.code_version(code_version.TRANSFORM_SOURCES)}
+    trainer_code = {code_version.KEY: code_version.code_version(code_version.TRAINER_SOURCES)}
     example_gen = OrderPreservingImportExampleGen(
         input_base=examples_dir,
         input_config=tfx.proto.Input(
@@ -96,7 +100,7 @@ def create_pipeline(
             schema=schema_gen.outputs["schema"],
             train_args=tfx.proto.TrainArgs(splits=["train"]),
             eval_args=tfx.proto.EvalArgs(splits=["eval"]),
-            custom_config=custom_config,
+            custom_config={**custom_config, **trainer_code},
             **base_model,
         )
 

@@ -2,6 +2,7 @@
 import json
 
 import kubeflow_v2_runner
+from pipeline import code_version
 
 COMPONENTS = ("ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "Transform",
               "BaseTrainer", "PromoTrainer", "Evaluator", "Pusher")
@@ -27,6 +28,8 @@ def test_compiled_json_names_every_component_and_passes_cloud_paths_and_dataflow
     assert "trainer.promo_task.run_fn" in text and "transforms.preprocessing.preprocessing_fn" in text
     assert "pipeline.example_gen.OrderPreservingExecutor" in text  # the image runs our ExampleGen executor
     assert '\\"cold_threshold\\": 20' in text or '"cold_threshold": 20' in text
+    for sources in (code_version.TRANSFORM_SOURCES, code_version.TRAINER_SOURCES):  # the cache sees code edits
+        assert code_version.code_version(sources) in text
 
 
 def test_every_dataset_has_the_settings_its_loader_uses():

@@ -17,16 +17,14 @@ from trainer.reproducibility import make_reproducible
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainingConfig:
-    """Trainer hyperparameters; the pipeline passes them as the Trainer's ``custom_config``."""
+class TrainingConfig(TowerConfig):
+    """Trainer hyperparameters: the tower sizes (TowerConfig's fields) and the ones below. The pipeline passes
+    them as the Trainer's ``custom_config``, one flat dict (keys it does not know, e.g. ``code_version``, ignored)."""
 
     epochs: int = 3
     batch_size: int = 1024
     learning_rate: float = 2e-3
     seed: int = 0
-    embedding_dim: int = 32
-    hidden_units: int = 64
-    output_dim: int = 32
 
     @classmethod
     def from_custom_config(cls, custom_config: Dict[str, Any]) -> "TrainingConfig":
@@ -34,7 +32,7 @@ class TrainingConfig:
         return cls(**{k: v for k, v in (custom_config or {}).items() if k in known})
 
     def tower_config(self) -> TowerConfig:
-        return TowerConfig(self.embedding_dim, self.hidden_units, self.output_dim)
+        return TowerConfig(**{f.name: getattr(self, f.name) for f in dataclasses.fields(TowerConfig)})
 
 
 def train_base_model(tf_transform_output, train_files: List[str], eval_files: List[str], config: TrainingConfig) -> tf.keras.Model:

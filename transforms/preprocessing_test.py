@@ -38,7 +38,8 @@ def transformed(tmp_path_factory):
     schema = text_format.Parse(open(configs.SCHEMA_PATH).read(), schema_pb2.Schema())
     metadata = dataset_metadata.DatasetMetadata(schema)
     out = str(tmp_path_factory.mktemp("tft"))
-    fn = functools.partial(preprocessing_fn, custom_config={"cold_threshold": 1})
+    # As the pipeline passes it: with the code hash (pipeline/code_version.py), which preprocessing_fn ignores.
+    fn = functools.partial(preprocessing_fn, custom_config={"cold_threshold": 1, "code_version": "0" * 64})
     with tft_beam.Context(temp_dir=out + "/tmp", force_tf_compat_v1=False):
         transform_fn = (TRAIN, metadata) | tft_beam.AnalyzeDataset(fn)
         (rows, _) = ((SERVE, metadata), transform_fn) | tft_beam.TransformDataset()
