@@ -131,12 +131,14 @@ def main(argv=None) -> int:
     from trainer.export import export_serving_model
     from trainer.promo_model import PromoConfig
     from trainer.promo_task import load_base_model, train_prompt_stage
+    from trainer.retrieval import item_feature_table
     from trainer.task import TrainingConfig, train_base_model
 
     pipeline_name = configs.pipeline_name(args.dataset)
     transform_graph = latest_artifact(root, pipeline_name, "Transform", "transform_graph")
     tf_transform_output = tft.TFTransformOutput(transform_graph)
     train_files, eval_files = transformed_files(root, pipeline_name, "train"), transformed_files(root, pipeline_name, "eval")
+    item_features = item_feature_table(tf_transform_output, train_files)  # for the recommend index of models without one
     data_dir = os.path.join(root, "data", args.dataset)
     split_frame = pd.read_csv(os.path.join(data_dir, "canonical", "interactions.csv"), dtype={"user_id": str, "item_id": str})
     users = pd.read_csv(os.path.join(data_dir, "canonical", "users.csv"), dtype=str, keep_default_na=False)
@@ -174,12 +176,12 @@ def main(argv=None) -> int:
             )
             if not os.path.exists(os.path.join(base_dir, "saved_model.pb")):
                 base = train_base_model(tf_transform_output, train_files, eval_files, TrainingConfig(epochs=args.base_epochs, seed=seed))
-                export_serving_model(base, tf_transform_output, base_dir)
+                export_serving_model(base, tf_transform_output, base_dir, item_features=item_features)
             for variant in args.variants:
                 config = PromoConfig.from_custom_config({"seed": seed, **overrides, "variant": variant})
                 model = train_prompt_stage(load_base_model(base_dir), tf_transform_output, train_files, eval_files, config)
                 model_dir = os.path.join(scratch, f"{variant}-{seed}")
-                export_serving_model(model, tf_transform_output, model_dir)
+                export_serving_model(model, tf_transform_output, model_dir, item_features=item_features)
                 ranker = SavedModelRanker(model_dir, users, items, histories)
                 record(variant, ranker, seed)
                 if seed == args.seeds[0] and variant in ("pretrain", "promo"):
