@@ -130,6 +130,9 @@ class Workbench:
         self.tf_transform_output = tft.TFTransformOutput(self.transform_graph)
         self.train_files = transformed_files(root, pipeline_name, "train")
         self.eval_files = transformed_files(root, pipeline_name, "eval")
+        from trainer.retrieval import item_feature_table
+
+        self.item_features = item_feature_table(self.tf_transform_output, self.train_files)  # for the recommend index
         data = os.path.join(root, "data", dataset)
         self.split_frame = pd.read_csv(os.path.join(data, "canonical", "interactions.csv"), dtype={"user_id": str, "item_id": str})
         self.users = pd.read_csv(os.path.join(data, "canonical", "users.csv"), dtype=str, keep_default_na=False)
@@ -156,7 +159,7 @@ class Workbench:
         )
         if not os.path.exists(os.path.join(path, "saved_model.pb")):
             base = train_base_model(self.tf_transform_output, self.train_files, self.eval_files, TrainingConfig(epochs=epochs, seed=seed))
-            export_serving_model(base, self.tf_transform_output, path)
+            export_serving_model(base, self.tf_transform_output, path, item_features=self.item_features)
         return path
 
     def train(self, custom_config: Dict, base_dir: str, model_dir: str) -> SavedModelRanker:
@@ -168,7 +171,7 @@ class Workbench:
 
         config = PromoConfig.from_custom_config(custom_config)
         model = train_prompt_stage(load_base_model(base_dir), self.tf_transform_output, self.train_files, self.eval_files, config)
-        export_serving_model(model, self.tf_transform_output, model_dir)
+        export_serving_model(model, self.tf_transform_output, model_dir, item_features=self.item_features)
         return SavedModelRanker(model_dir, self.users, self.items, self.histories)
 
 

@@ -21,8 +21,12 @@ SIGNATURE_INPUTS = {
     "serving_default": F.RAW_STRING_FEATURES,
     "user_embeddings": F.USER_RAW_FEATURES,
     "item_embeddings": F.ITEM_RAW_FEATURES,
+    "recommend": F.USER_RAW_FEATURES,
 }
-SIGNATURE_OUTPUT = {"serving_default": "score", "user_embeddings": "embedding", "item_embeddings": "embedding"}
+SIGNATURE_OUTPUT = {
+    "serving_default": "score", "user_embeddings": "embedding", "item_embeddings": "embedding",
+    "recommend": ("item_ids", "scores"),  # several outputs: parse_reply gives a dict of them per row
+}
 ID_INPUTS = (F.USER_ID, F.ITEM_ID)
 
 
@@ -82,11 +86,16 @@ def columnar_request(rows: Iterable[Mapping[str, str]], signature_name: str = "s
 
 
 def parse_reply(reply: Mapping, signature_name: str = "serving_default") -> List:
-    """The per-row values of the signature's output from a row-format or columnar reply."""
+    """The per-row values of the signature's output from a row-format or columnar reply; for ``recommend``, a dict
+    ``{"item_ids": [...], "scores": [...]}`` per row."""
     if "error" in reply:
         raise RuntimeError(f"TF Serving error: {reply['error']}")
     values = reply["predictions"] if "predictions" in reply else reply["outputs"]
     output = SIGNATURE_OUTPUT[signature_name]
+    if isinstance(output, tuple):
+        if isinstance(values, dict):
+            return [dict(zip(output, row)) for row in zip(*(values[name] for name in output))]
+        return [{name: v[name] for name in output} for v in values]
     if isinstance(values, dict):
         return list(values[output])
     return [v[output] if isinstance(v, dict) else v for v in values]

@@ -65,3 +65,12 @@ def test_columnar_request_reads_a_generator_once_into_equal_length_columns():
     assert body == columnar_request(ROWS)
     assert {len(column) for column in body["inputs"].values()} == {len(ROWS)}
     assert row_request(row for row in ROWS) == row_request(ROWS)
+
+
+def test_recommend_bodies_and_replies_in_both_formats():
+    assert row_request(ROWS, "recommend")["instances"][1] == {"user_id": "7", "user_features": "", "history": ""}
+    assert columnar_request(ROWS[:1], "recommend")["inputs"] == {"user_id": ["196"], "user_features": ["age=45"], "history": ["51 86"]}
+    rows = [{"item_ids": ["a", "b"], "scores": [0.9, 0.8]}, {"item_ids": ["b", "c"], "scores": [0.7, 0.6]}]
+    assert parse_reply({"predictions": rows}, "recommend") == rows
+    columns = {"item_ids": [["a", "b"], ["b", "c"]], "scores": [[0.9, 0.8], [0.7, 0.6]]}
+    assert parse_reply({"outputs": columns}, "recommend") == rows

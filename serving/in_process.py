@@ -10,6 +10,13 @@ import json
 from typing import Dict, Mapping
 
 
+def _json(value):
+    """A tensor's values as TF Serving writes them in JSON: strings (DT_STRING, e.g. recommend's item ids) as text."""
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    return value.decode() if isinstance(value, bytes) else value
+
+
 class InProcessServer:
     def __init__(self, model_dir: str):
         import tensorflow as tf
@@ -30,7 +37,7 @@ class InProcessServer:
             columns = {n: [row[n] for row in body["instances"]] for n in names}
         else:
             columns = {n: body["inputs"][n] for n in names}
-        outputs = {k: v.numpy().tolist() for k, v in signature(**{n: tf.constant(columns[n], tf.string) for n in names}).items()}
+        outputs = {k: _json(v.numpy().tolist()) for k, v in signature(**{n: tf.constant(columns[n], tf.string) for n in names}).items()}
         if "instances" in body:
             if len(outputs) == 1:
                 return {"predictions": next(iter(outputs.values()))}

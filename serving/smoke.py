@@ -23,7 +23,16 @@ UNKNOWN_ROW = {"user_id": "unknown-user", "item_id": "unknown-item", "user_featu
 
 
 def _finite(value) -> bool:
-    return all(_finite(v) for v in value) if isinstance(value, list) else math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return isinstance(value, str) or math.isfinite(value)
+
+
+def _recommends_history(rows, values) -> bool:
+    """Whether any recommend reply row holds an item of its request row's history."""
+    return any(set(row.get("history", "").split()) & set(value["item_ids"]) for row, value in zip(rows, values))
 
 
 def smoke(model_dir: str, rows) -> bool:
@@ -42,6 +51,9 @@ def smoke(model_dir: str, rows) -> bool:
                 continue
             if len(values) != len(rows) or not _finite(values):
                 print(f"FAILED: {len(values)} values for {len(rows)} rows, or a non-finite value")
+                ok = False
+            elif signature == "recommend" and _recommends_history(rows, values):
+                print("FAILED: recommend returned an item of the request's history")
                 ok = False
     return ok
 

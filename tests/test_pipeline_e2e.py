@@ -45,7 +45,45 @@ def _serialized(frame):
 
 
 def test_pushed_model_has_the_serving_signatures(loaded):
-    assert {"serving_default", "serving_tf_example", "transform_features", "user_embeddings", "item_embeddings"} <= set(loaded.signatures)
+    assert {"serving_default", "serving_tf_example", "transform_features", "user_embeddings", "item_embeddings", "recommend"} <= set(loaded.signatures)
+
+
+def test_recommend_is_the_top_k_of_serving_default_over_the_catalogue_without_the_history(run, loaded):
+    """The pushed PROMO-LS model's top 100 = serving_default's ranking of every vocabulary item outside the history, for
+    users sending all their training likes as history (the served score leaves them out of those items' likers,
+    the index cannot: trainer/retrieval.py) and an unknown user."""
+    import tensorflow_transform as tft
+
+    from pipeline.artifacts import latest_artifact
+    from trainer.retrieval import MAX_EXCLUDED, RECOMMEND_K
+
+    transform = tft.TFTransformOutput(latest_artifact(run, configs.pipeline_name("synthetic"), "Transform", "transform_graph"))
+    catalogue_ids = [i.decode() for i in transform.vocabulary_by_name(F.ITEM_VOCAB)]
+    train = pd.read_csv(os.path.join(run, "data", "synthetic", "examples", "train", "examples.csv"), dtype=str, keep_default_na=False)
+    item_features = train.drop_duplicates("item_id").set_index("item_id")["item_features"]
+    likes = train[train["label"] == "1"].sort_values("timestamp", key=lambda t: t.astype(float), kind="stable")
+    liked = likes.groupby("user_id")["item_id"].agg(list)
+    users = liked[liked.map(len) <= MAX_EXCLUDED].index[:3].tolist()
+    user_features = train.drop_duplicates("user_id").set_index("user_id")["user_features"]
+    rows = [(u, user_features[u], " ".join(liked[u])) for u in users] + [("never-seen", "", " ".join(catalogue_ids[:5]))]
+    out = loaded.signatures["recommend"](**{n: tf.constant([row[k] for row in rows]) for k, n in enumerate(F.USER_RAW_FEATURES)})
+    ids, scores = out["item_ids"].numpy(), out["scores"].numpy()
+    assert ids.shape == scores.shape == (len(rows), RECOMMEND_K)
+    for (user_id, features, history), row_ids, row_scores in zip(rows, ids, scores):
+        candidates = [i for i in catalogue_ids if i not in set(history.split())]
+        n = len(candidates)
+        served = loaded.signatures["serving_default"](
+            user_id=tf.constant([user_id] * n), item_id=tf.constant(candidates), user_features=tf.constant([features] * n),
+            item_features=tf.constant(item_features[candidates].tolist()), history=tf.constant([history] * n),
+        )["score"].numpy()
+        order = np.argsort(-served, kind="stable")[:RECOMMEND_K]
+        np.testing.assert_allclose(row_scores, served[order], atol=1e-5)
+        by_id = dict(zip(candidates, served))
+        got = [i.decode() for i in row_ids]
+        assert not set(got) & set(history.split())
+        for rank, item in enumerate(got):  # the same ids in the same order, up to ties
+            assert item == candidates[order[rank]] or abs(by_id[item] - served[order[rank]]) < 1e-5
+            assert abs(by_id[item] - row_scores[rank]) < 1e-5
 
 
 def test_embedding_signatures_give_vectors_of_one_width(loaded, test_rows):

@@ -124,3 +124,9 @@ def test_a_killed_refreshs_staging_folder_is_deleted_by_the_next_refresh(refresh
 def test_refresh_without_a_pipeline_run_says_what_to_run(run, tmp_path):
     with pytest.raises(FileNotFoundError, match="local_runner.py"):
         refresh.refresh([os.path.join(run, "feedback.csv")], str(tmp_path), "synthetic")
+
+
+def test_the_new_versions_recommend_index_holds_the_new_item_after_the_vocabulary(refreshed):
+    old = tf.saved_model.load(refreshed["old"]).recommender.ids.numpy().tolist()
+    new = tf.saved_model.load(refreshed["new"]).recommender.ids.numpy().tolist()
+    assert NEW_ITEM.encode() not in old and new == old + [NEW_ITEM.encode()]

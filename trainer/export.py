@@ -9,6 +9,9 @@
   ``embedding``: vectors whose inner product is the model's logit, for an approximate-nearest-neighbour
   index. (PROMO's item vector is computed without removing any user from the item's pinnacle list; the
   served score removes the scored user, so the two can differ slightly for users on that list.)
+- ``recommend`` (user_id, user_features, history, as for ``user_embeddings``) -> ``item_ids`` and ``scores``
+  [B, RECOMMEND_K]: the top items of the whole catalogue by ``serving_default``'s probability, never one of the
+  row's history, highest first (trainer/retrieval.py: which items, their vectors, where it equals serving_default).
 The Transform graph travels inside the SavedModel, so a request needs only raw ids and features.
 Every signature fails with an InvalidArgumentError that says what is wrong with the request: inputs of
 different lengths (naming each input and its length), or rows of ``examples`` that are not whole
@@ -21,10 +24,12 @@ from __future__ import annotations
 import os
 from typing import Dict, Optional
 
+import numpy as np
 import tensorflow as tf
 from tensorflow import keras
 
 from trainer.base_model import ITEM_INPUTS, MODEL_INPUTS, USER_INPUTS
+from trainer.retrieval import RECOMMEND_K, Recommender, build_recommender
 from transforms import features as F
 from transforms.preprocessing import dense_strings
 
@@ -126,9 +131,12 @@ def _model_features(model: keras.Model, transformed, raw_item_id, names):
     return features
 
 
-def serving_signatures(model: keras.Model, tf_transform_output) -> Dict[str, tf.types.experimental.GenericFunction]:
+def serving_signatures(
+    model: keras.Model, tf_transform_output, recommender: Optional[Recommender] = None
+) -> Dict[str, tf.types.experimental.GenericFunction]:
     """The signatures above, by name, as tf.functions of ``model`` (transformed MODEL_INPUTS -> logit), which gets
-    the Transform layer as its ``tft_layer`` so that saving the model saves the layer too."""
+    the Transform layer as its ``tft_layer`` (and ``recommender``, the recommend signature's index, which that
+    signature needs, as its ``recommender``) so that saving the model saves them too."""
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = _serving_raw_spec(tf_transform_output)
 
@@ -164,25 +172,40 @@ def serving_signatures(model: keras.Model, tf_transform_output) -> Dict[str, tf.
         transformed = model.tft_layer(_raw_from_strings(strings, raw_spec))
         return {EMBEDDING: item_fn(_model_features(model, transformed, strings[F.ITEM_ID], ITEM_INPUTS))}
 
-    return {
+    signatures = {
         "serving_default": serve_raw,
         "serving_tf_example": serve_tf_examples,
         "transform_features": transform_features,
         "user_embeddings": user_embeddings,
         "item_embeddings": item_embeddings,
     }
+    if recommender is None:
+        return signatures
+    model.recommender = recommender
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in F.USER_RAW_FEATURES])
+    def recommend(user_id, user_features, history):
+        strings = _same_length(dict(zip(F.USER_RAW_FEATURES, (user_id, user_features, history))))
+        transformed = model.tft_layer(_raw_from_strings(strings, raw_spec))
+        return model.recommender(user_fn({n: transformed[n] for n in USER_INPUTS}), strings[F.HISTORY])
+
+    return signatures | {"recommend": recommend}
 
 
 def export_serving_model(
-    model: keras.Model, tf_transform_output, export_dir: str, extra_files: Optional[Dict[str, str]] = None
+    model: keras.Model, tf_transform_output, export_dir: str, extra_files: Optional[Dict[str, str]] = None,
+    item_features: Optional[np.ndarray] = None, recommend_k: int = RECOMMEND_K,
 ) -> None:
     """Saves ``model`` (transformed MODEL_INPUTS -> logit) with the signatures above at ``export_dir``;
-    ``extra_files`` maps file names to the text written under ``export_dir/assets.extra/``."""
+    ``extra_files`` maps file names to the text written under ``export_dir/assets.extra/``. ``item_features`` (each
+    table row's training feature bag, for the recommend index) is needed for models without their own
+    ``item_features`` table (the base two-tower model): trainer/retrieval.py, ``catalogue_features``."""
+    recommender = build_recommender(model, _embedding_functions(model)[1], tf_transform_output, item_features, recommend_k)
     model.save(
         export_dir,
         save_format="tf",
         include_optimizer=False,  # serving needs no optimizer state (and the Evaluator then needs no custom optimizer class)
-        signatures=serving_signatures(model, tf_transform_output),
+        signatures=serving_signatures(model, tf_transform_output, recommender),
     )
     for name, text in (extra_files or {}).items():
         os.makedirs(os.path.join(export_dir, "assets.extra"), exist_ok=True)

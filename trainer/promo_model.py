@@ -142,6 +142,7 @@ class PromoModel(keras.Model):
         self.new_item_rows = added_item_rows(new_item_ids, self.oov_row + 1)
         self.pinnacle_table = tf.Variable(tables.pinnacle, trainable=False, name="pinnacle_table")
         self.negative_table = tf.Variable(tables.negatives, trainable=False, name="negative_table")
+        self.item_features = tf.Variable(tables.features, trainable=False, name="item_feature_table")  # recommend's index
         warm_rows = np.flatnonzero(tables.is_cold[: self.oov_row] == 0)
         if warm_rows.size == 0:
             warm_rows = np.array([self.oov_row])

@@ -16,6 +16,7 @@ from trainer.base_model import MODEL_INPUTS, VocabularySizes, compile_for_traini
 from trainer.export import export_serving_model
 from trainer.inputs import transformed_dataset
 from trainer.reproducibility import make_reproducible
+from trainer.retrieval import catalogue_features
 from trainer.item_tables import collect_item_tables
 from trainer.optimizers import LazyAdam
 from trainer.liker_space import liker_space
@@ -96,4 +97,7 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     base = load_base_model(fn_args.base_model)
     model = train_prompt_stage(base, tf_transform_output, fn_args.train_files, fn_args.eval_files, config)
-    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir, {CONFIG_FILE: config_json(config)})
+    export_serving_model(
+        model, tf_transform_output, fn_args.serving_model_dir, {CONFIG_FILE: config_json(config)},
+        item_features=catalogue_features(model, tf_transform_output, fn_args.train_files),
+    )

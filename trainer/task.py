@@ -14,6 +14,7 @@ from trainer.base_model import (
 from trainer.export import export_serving_model
 from trainer.inputs import transformed_dataset
 from trainer.reproducibility import make_reproducible
+from trainer.retrieval import item_feature_table
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,4 +52,6 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     config = TrainingConfig.from_custom_config(fn_args.custom_config)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     model = train_base_model(tf_transform_output, fn_args.train_files, fn_args.eval_files, config)
-    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir)
+    export_serving_model(  # the recommend index needs each item's training feature bag, which this model keeps nowhere
+        model, tf_transform_output, fn_args.serving_model_dir, item_features=item_feature_table(tf_transform_output, fn_args.train_files)
+    )
