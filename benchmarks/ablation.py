@@ -1,6 +1,6 @@
 """The paper's ablations (Tables 3 and 4) beside ours, from one `benchmarks.quality` run.
 
-    python -m benchmarks.ablation benchmarks/results/quality-ml-100k-test-all-5seeds.json
+    python -m benchmarks.ablation benchmarks/results/quality-ml-100k-test.json   # a run with every variant
 
 Reads the run's JSON (every variant, every seed) and writes benchmarks/results/ablation-<run>.md/.json: per
 variant the paper's claimed ML-100K cold-target HR@10 / NDCG@10 and ours (mean ± sample std over the run's seeds,
