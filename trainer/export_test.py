@@ -27,24 +27,32 @@ ROWS = {
 
 
 class _HashingTransform(tf.keras.layers.Layer):
-    """Raw features -> the transformed features of the raw ones given (ids and tokens hashed into SIZES)."""
+    """Raw features -> the transformed features of the raw ones given (ids and tokens hashed into ``sizes``).
+    trainer/retrieval_test.py looks ids up in a vocabulary instead by overriding ``ids`` and ``history``."""
+
+    def __init__(self, sizes: VocabularySizes = SIZES, **kwargs):
+        super().__init__(**kwargs)
+        self.sizes = sizes
+
+    def ids(self, raw, name, buckets):
+        return tf.strings.to_hash_bucket_fast(dense_strings(raw[name]), buckets)
+
+    def bag(self, raw, name, buckets, length):
+        tokens = tf.strings.split(dense_strings(raw[name]))
+        return (tf.strings.to_hash_bucket_fast(tokens, buckets - 1) + 1).to_tensor(0, shape=[None, length])
+
+    def history(self, raw):
+        return self.bag(raw, F.HISTORY, self.sizes.items, F.HISTORY_LENGTH)
 
     def call(self, raw):
-        def index(name, buckets):
-            return tf.strings.to_hash_bucket_fast(dense_strings(raw[name]), buckets)
-
-        def bag(name, buckets, length):
-            tokens = tf.strings.split(dense_strings(raw[name]))
-            return (tf.strings.to_hash_bucket_fast(tokens, buckets - 1) + 1).to_tensor(0, shape=[None, length])
-
         transformed = {}
         if F.USER_ID in raw:
-            transformed[F.USER_INDEX] = index(F.USER_ID, SIZES.users)
-            transformed[F.USER_FEATURE_INDICES] = bag(F.USER_FEATURES, SIZES.user_tokens, F.MAX_USER_TOKENS)
-            transformed[F.HISTORY_INDICES] = bag(F.HISTORY, SIZES.items, F.HISTORY_LENGTH)
+            transformed[F.USER_INDEX] = self.ids(raw, F.USER_ID, self.sizes.users)
+            transformed[F.USER_FEATURE_INDICES] = self.bag(raw, F.USER_FEATURES, self.sizes.user_tokens, F.MAX_USER_TOKENS)
+            transformed[F.HISTORY_INDICES] = self.history(raw)
         if F.ITEM_ID in raw:
-            transformed[F.ITEM_INDEX] = index(F.ITEM_ID, SIZES.items)
-            transformed[F.ITEM_FEATURE_INDICES] = bag(F.ITEM_FEATURES, SIZES.item_tokens, F.MAX_ITEM_TOKENS)
+            transformed[F.ITEM_INDEX] = self.ids(raw, F.ITEM_ID, self.sizes.items)
+            transformed[F.ITEM_FEATURE_INDICES] = self.bag(raw, F.ITEM_FEATURES, self.sizes.item_tokens, F.MAX_ITEM_TOKENS)
         return transformed
 
 

@@ -8,13 +8,11 @@ are on no list, or are compared over the items they never liked only (trainer/re
 import numpy as np
 import pytest
 import tensorflow as tf
-from google.protobuf import text_format
-from tensorflow_metadata.proto.v0 import schema_pb2
-from tensorflow_transform.tf_metadata import schema_utils
 
-from pipeline import configs
 from trainer.base_model import TowerConfig, VocabularySizes, build_two_tower
 from trainer.export import _embedding_functions, export_serving_model, serving_signatures
+from trainer.export_test import _HashingTransform
+from trainer.export_test import _TransformOutput as _HashingTransformOutput
 from trainer.item_tables import ItemTables
 from trainer.liker_space import liker_space
 from trainer.promo_ls import LikerSpacePromo
@@ -36,37 +34,26 @@ LIKED = {u: [i for v, i in LIKES if v == u] for u in range(N_USERS)}
 ON_PINNACLE_LISTS = range(6)  # PROMO's pinnacle lists hold users 0-5 only
 
 
-class _VocabularyTransform(tf.keras.layers.Layer):
+class _VocabularyTransform(_HashingTransform):
     """preprocessing_fn's outputs from raw features: ids by vocabulary (OOV = the last row), tokens hashed."""
 
     def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.users = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(USERS, tf.range(N_USERS, dtype=tf.int64)), N_USERS)
-        self.items = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(ITEMS, tf.range(N_ITEMS, dtype=tf.int64)), N_ITEMS)
+        super().__init__(SIZES, **kwargs)
+        self.vocabularies = {
+            F.USER_ID: tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(USERS, tf.range(N_USERS, dtype=tf.int64)), N_USERS),
+            F.ITEM_ID: tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(ITEMS, tf.range(N_ITEMS, dtype=tf.int64)), N_ITEMS),
+        }
 
-    def call(self, raw):
-        def bag(name, buckets, length):
-            tokens = tf.strings.split(dense_strings(raw[name]))
-            return (tf.strings.to_hash_bucket_fast(tokens, buckets - 1) + 1).to_tensor(0, shape=[None, length])
+    def ids(self, raw, name, buckets):
+        return self.vocabularies[name].lookup(dense_strings(raw[name]))
 
-        transformed = {}
-        if F.USER_ID in raw:
-            transformed[F.USER_INDEX] = self.users.lookup(dense_strings(raw[F.USER_ID]))
-            transformed[F.USER_FEATURE_INDICES] = bag(F.USER_FEATURES, SIZES.user_tokens, F.MAX_USER_TOKENS)
-            history = tf.strings.split(dense_strings(raw[F.HISTORY]))[:, -F.HISTORY_LENGTH:]
-            transformed[F.HISTORY_INDICES] = (self.items.lookup(history) + 1).to_tensor(0, shape=[None, F.HISTORY_LENGTH])
-        if F.ITEM_ID in raw:
-            transformed[F.ITEM_INDEX] = self.items.lookup(dense_strings(raw[F.ITEM_ID]))
-            transformed[F.ITEM_FEATURE_INDICES] = bag(F.ITEM_FEATURES, SIZES.item_tokens, F.MAX_ITEM_TOKENS)
-        return transformed
+    def history(self, raw):
+        history = tf.strings.split(dense_strings(raw[F.HISTORY]))[:, -F.HISTORY_LENGTH:]
+        return (self.vocabularies[F.ITEM_ID].lookup(history) + 1).to_tensor(0, shape=[None, F.HISTORY_LENGTH])
 
 
-class _TransformOutput:
+class _TransformOutput(_HashingTransformOutput):
     """The methods of tft.TFTransformOutput that export_serving_model calls."""
-
-    def raw_feature_spec(self):
-        schema = text_format.Parse(open(configs.SCHEMA_PATH).read(), schema_pb2.Schema())
-        return schema_utils.schema_as_feature_spec(schema).feature_spec
 
     def transform_features_layer(self):
         return _VocabularyTransform()
