@@ -44,13 +44,14 @@ def run_point(interactions: int, items: int, batch_rows: int, users_share: float
     from data.synthetic import SYNTHETIC, generate
     from transforms import features as F
     from transforms.pinnacle import _PinnacleTables
+    from transforms.pinnacle_value import pinnacle_value
 
     started = time.monotonic()
     log = generate(n_users=max(int(interactions * users_share), 100), n_items=items, n_interactions=interactions)
     frame = log.interactions
     item_index = pd.factorize(frame["item_id"])[0].astype(np.int64)
     user_index = pd.factorize(frame["user_id"])[0].astype(np.int64)
-    value = (SYNTHETIC.alpha * frame["cr"] + SYNTHETIC.beta * frame["ir"]).to_numpy(np.float32)
+    value = pinnacle_value(frame["cr"], frame["ir"], SYNTHETIC.alpha, SYNTHETIC.beta).to_numpy(np.float32)
     label = frame["label"].to_numpy(np.int64)
     # The log merges repeated (user, item) pairs; top it up to ``interactions`` rows with sampled negatives
     # (label 0), which is what Transform's input holds beside the logged interactions.

@@ -18,6 +18,8 @@ from typing import Dict
 import numpy as np
 import pandas as pd
 
+from transforms.pinnacle_value import pinnacle_value  # no TensorFlow import
+
 INTERACTION_COLUMNS = ("user_id", "item_id", "timestamp", "label", "cr", "ir")
 USER_COLUMNS = ("user_id", "user_features")
 ITEM_COLUMNS = ("item_id", "item_features")
@@ -65,7 +67,7 @@ class InteractionLog:
 
     def value(self) -> pd.Series:
         """Eq. 4: the value of every interaction, alpha * CR + beta * IR."""
-        return self.config.alpha * self.interactions["cr"] + self.config.beta * self.interactions["ir"]
+        return pinnacle_value(self.interactions["cr"], self.interactions["ir"], self.config.alpha, self.config.beta)
 
 
 def _typed_interactions(frame: pd.DataFrame) -> pd.DataFrame:

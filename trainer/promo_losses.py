@@ -1,12 +1,27 @@
-"""PROMO's two prompt-enhanced losses (paper §4.2).
+"""PROMO's losses (paper §4.2), one function per equation.
 
-- ``pfpe_loss``: the per-sample pinnacle feedback prompt-enhanced loss, Eq. 8-9.
+- ``recommendation_loss``: L_rec, the base's binary cross-entropy (Eq. 3).
+- ``pfpe_rows`` and ``pfpe_loss``: the per-sample pinnacle feedback prompt-enhanced loss, Eq. 8-9, and the batch
+  examples it is computed for.
 - ``pape_loss``: the intra-batch popularity-aware prompt-enhanced loss, Eq. 11-12.
-Eq. 13 combines them with the recommendation loss: L = lambda1 * L_pfpe + lambda2 * L_pape + L_rec.
+- ``promo_loss``: Eq. 13, L = L_rec + lambda1 * L_pfpe + lambda2 * L_pape.
 """
 from __future__ import annotations
 
 import tensorflow as tf
+
+
+def recommendation_loss(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+    """L_rec (Eq. 3): mean binary cross-entropy of the logits y_ui against the labels, -[y log s(y_ui) + (1 - y) log(1 - s(y_ui))]."""
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.reshape(labels, [-1]), logits=logits))
+
+
+def pfpe_rows(item_rows: tf.Tensor, limit: int) -> tf.Tensor:
+    """Batch positions L_pfpe (a per-item loss, Eq. 8-9) is computed at: the first example of each distinct item in
+    ``item_rows`` [B], in order of appearance, at most ``limit`` of them (0 = all)."""
+    distinct, position = tf.unique(item_rows)
+    first = tf.math.unsorted_segment_min(tf.range(tf.shape(item_rows)[0]), position, tf.shape(distinct)[0])
+    return first[:limit] if limit > 0 else first
 
 
 def pfpe_loss(h_pos: tf.Tensor, h_neg: tf.Tensor, pos_mask: tf.Tensor, neg_mask: tf.Tensor, reduction: str = "mean") -> tf.Tensor:
@@ -52,3 +67,8 @@ def pape_loss(scores: tf.Tensor, labels: tf.Tensor, is_cold: tf.Tensor, reductio
     elif reduction != "sum":
         raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
     return tf.where(pairs > 0, tf.nn.softplus(-delta), tf.zeros_like(delta))
+
+
+def promo_loss(rec: tf.Tensor, pfpe: tf.Tensor, pape: tf.Tensor, lambda1: float, lambda2: float) -> tf.Tensor:
+    """Eq. 13: L = L_rec + lambda1 * L_pfpe + lambda2 * L_pape."""
+    return rec + lambda1 * pfpe + lambda2 * pape

@@ -1,7 +1,7 @@
 import numpy as np
 import tensorflow as tf
 
-from trainer.promo_losses import pape_loss, pfpe_loss
+from trainer.promo_losses import pape_loss, pfpe_loss, promo_loss, recommendation_loss
 
 
 def _softplus(x):
@@ -59,3 +59,14 @@ def test_pape_matches_the_pairwise_sum_of_eq_11_and_its_gradient():
             expected, actual = pairwise(reduction), pape_loss(scores, tf.constant(labels), tf.constant(cold), reduction)
         np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=1e-5, atol=1e-7)
         np.testing.assert_allclose(tape.gradient(actual, scores).numpy(), tape.gradient(expected, scores).numpy(), rtol=1e-4, atol=1e-7)
+
+
+def test_recommendation_loss_is_the_mean_binary_cross_entropy():
+    logits, labels = tf.constant([0.0, 2.0]), tf.constant([[1.0], [0.0]])
+    expected = (np.log(2.0) + _softplus(2.0)) / 2  # -log s(0) and -log(1 - s(2))
+    np.testing.assert_allclose(recommendation_loss(logits, labels).numpy(), expected, rtol=1e-6)
+
+
+def test_promo_loss_is_eq_13():
+    loss = promo_loss(tf.constant(0.5), tf.constant(2.0), tf.constant(3.0), lambda1=0.1, lambda2=1.0)
+    np.testing.assert_allclose(loss.numpy(), 0.5 + 0.1 * 2.0 + 1.0 * 3.0, rtol=1e-6)  # L_rec + lambda1 L_pfpe + lambda2 L_pape

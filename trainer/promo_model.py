@@ -1,21 +1,27 @@
-"""PROMO's prompt stage on a frozen two-tower base (paper §4.1.2-4.3) and its variants (§5.5-5.6).
+"""PROMO's prompt stage on a frozen two-tower base (paper §4.1-4.3) and its variants (§5.5-5.6).
 
-For an example (u, i):
-- Pinnacle users (§4.1.1): item i's top users by value (Transform's table), without u, then, when fewer than
-  k remain, the list of the most similar popular item by Eq. 5 on the base's item vectors (pseudo-pinnacle).
-  Negative-feedback users come from Transform's table too. Their embeddings S_pos, S_neg are looked up in the
-  frozen base's user-id embedding layer.
-- Personalized prompt network (Eq. 6-7): S_pos and S_neg pass through item i's own network.
-- Final item representation (Eq. 10 and §4.3's fusion): [h_i ; MLP([h_i, mean(S_pos), mean(h_pos)])], scored
-  against the user side [e_u ; e_u] (``score_fusion="tower"``: e_u.h_i + e_u.MLP) or [e_u ; E(u)]
-  (``"tower_id"``: the MLP half meets the user's id embedding, the space pinnacle users live in). The MLP's
-  last layer starts at zero, so training starts from the pre-trained model's scores.
-- Loss (Eq. 13):
-  L_rec (binary cross-entropy) + lambda1 * L_pfpe (Eq. 8-9) + lambda2 * L_pape (Eq. 11-12).
+For an example (u, i), each line one function or layer:
+    v_ui = alpha CR_ui + beta IR_ui; Pos_i = top k+1 users by v (Eq. 4)  transforms/pinnacle_value.pinnacle_value,
+                                                                           transforms/pinnacle.rank_pinnacle_users (Transform)
+    donor(i) = argmax_{b warm} Eq. 5 on the base's item vectors           promo_layers.PseudoPinnacleDonors
+    Pos_i without u, then donor(i)'s list; Neg_i without u (§4.1.1)       promo_layers.PinnacleLists
+    S_i^pos, S_i^neg = the base's user-id embeddings of those users       PromoModel.user_id_embeddings
+    e_i^{p_n} = W_i^{p_n} // b_i^{p_n}; h_l = sigma(... W h_0 + b) (Eq. 6-7)  prompt_network.PersonalizedPromptNetwork
+    means over the lists' real slots (Eq. 10's (1/k) sum S_i^pos)         promo_layers.slot_mean
+    e_i^final = [h_i ; MLP(h_i, (1/k) sum S_i^pos, mean h_l^pos)] (Eq. 10) promo_layers.final_item_embedding (fusion_mlp)
+    y_ui = [e_u ; e_u] . e_i^final (score_fusion="tower"), or [e_u ; E(u)] . e_i^final ("tower_id": the MLP half
+           meets the user's id embedding, the space pinnacle users live in)  PromoModel.user_embedding
+    L_rec (Eq. 3), L_pfpe (Eq. 8-9), L_pape (Eq. 11-12)                   promo_losses.recommendation_loss / pfpe_loss / pape_loss
+    L = L_rec + lambda1 L_pfpe + lambda2 L_pape (Eq. 13)                   promo_losses.promo_loss, returned by PromoModel.compute_loss
+The MLP's last layer starts at zero, so training starts from the pre-trained model's scores. ``PromoModel`` is a
+``tfrs.models.Model``: Keras' fit trains it on ``compute_loss`` (Eq. 13), which also updates the ``rec``, ``pfpe``,
+``pape`` (means over the epoch) and ``auc`` metrics; ``loss`` in Keras' logs is TFRS's, the step's Eq. 13 (as for
+PROMO-LS). Only the prompt tables and the MLP train; the base is frozen.
 
-Variants: ``promo_m`` one shared prompt network; ``promo_t`` no prompt network (mean(S_pos) is a plain input of
-the MLP); ``promo_i`` / ``promo_f`` / ``promo_if`` the prompt information is the item's id embedding / feature
-embedding / both instead of pinnacle users (no L_pfpe, which needs pinnacle and negative lists).
+Variants (trainer/variants.PromptVariant, ``PromoConfig.prompt_variant``): ``promo_m`` one shared prompt network
+(``shared_network``); ``promo_t`` no prompt network (no ``information``: the mean of S_i^pos is a plain input of the
+MLP); ``promo_i`` / ``promo_f`` / ``promo_if`` the prompt information is the item's id embedding / feature embedding
+/ both instead of pinnacle users (``item_sources``; no L_pfpe, which needs pinnacle and negative lists).
 Unknown items (the OOV row) use their pseudo-pinnacle donor's prompt network. Items added by a refresh
 (trainer/refresh.py) have table rows after the base vocabulary's: ``new_item_ids`` maps their raw ids to those
 rows (``table_rows``); the frozen base still sees them as its OOV item.
@@ -25,15 +31,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Optional, Tuple
 
-import numpy as np
 import tensorflow as tf
+import tensorflow_recommenders as tfrs
 from tensorflow import keras
 
 from trainer.base_model import ITEM_EMBEDDING, ITEM_INPUTS, USER_EMBEDDING, USER_INPUTS
-from trainer.item_tables import ItemTables, added_item_rows, pinnacle_similarity, table_rows
+from trainer.item_tables import ItemTables, added_item_rows, table_rows
 from trainer.prompt_network import PersonalizedPromptNetwork, row_width
-from trainer.promo_losses import pape_loss, pfpe_loss
-from trainer.variants import PROMPT_INFORMATION, VARIANTS
+from trainer.promo_layers import PinnacleLists, PseudoPinnacleDonors, final_item_embedding, fusion_mlp, slot_mean
+from trainer.promo_losses import pape_loss, pfpe_loss, pfpe_rows, promo_loss, recommendation_loss
+from trainer.variants import ITEM_FEATURES, ITEM_ID, PAPER_VARIANTS, PromptVariant, VARIANTS
 from transforms import features as F
 
 
@@ -83,6 +90,13 @@ class PromoConfig:
         if self.score_fusion not in ("tower", "tower_id"):
             raise ValueError(f"score_fusion must be 'tower' or 'tower_id', got {self.score_fusion!r}")
 
+    @property
+    def prompt_variant(self) -> PromptVariant:
+        """What the paper variant ``variant`` feeds its prompt network (trainer/variants.py)."""
+        if self.variant not in PAPER_VARIANTS:
+            raise ValueError(f"{self.variant!r} is not one of the paper's PROMO variants ({', '.join(PAPER_VARIANTS)})")
+        return PAPER_VARIANTS[self.variant]
+
     @classmethod
     def from_custom_config(cls, custom_config: Optional[Dict[str, Any]]) -> "PromoConfig":
         known = {f.name for f in dataclasses.fields(cls)}
@@ -93,13 +107,15 @@ class PromoConfig:
 
 
 @dataclasses.dataclass
-class Forward:
-    logits: tf.Tensor
-    item_embedding: Optional[tf.Tensor] = None
-    h_pos: Optional[tf.Tensor] = None
+class PromptOutputs:
+    """One batch's item side (Eq. 10) and what the losses need of it (L_pfpe: pinnacle prompts only)."""
+
+    item_embedding: tf.Tensor  # [B, 2d] e_i^final
+    logits: Optional[tf.Tensor] = None  # [B] y_ui, when the batch names its users
     prompt_rows: Optional[tf.Tensor] = None  # [B] the row of the prompt network each example uses
-    neg_users: Optional[tf.Tensor] = None  # [B, k] negative-feedback users + 1 (their prompt outputs: L_pfpe only)
+    h_pos: Optional[tf.Tensor] = None  # [B, k, d'] the prompt network's outputs for S_i^pos
     pos_mask: Optional[tf.Tensor] = None
+    neg_users: Optional[tf.Tensor] = None  # [B, k] Neg_i + 1 (their prompt outputs: L_pfpe only)
     neg_mask: Optional[tf.Tensor] = None
 
 
@@ -116,18 +132,13 @@ def check_prompt_table_size(n_rows: int, input_dim: int, config: PromoConfig) ->
         )
 
 
-def _masked_mean(values: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
-    mask = tf.cast(mask, values.dtype)[..., tf.newaxis]
-    return tf.math.divide_no_nan(tf.reduce_sum(values * mask, axis=1), tf.reduce_sum(mask, axis=1))
-
-
-class PromoModel(keras.Model):
+class PromoModel(tfrs.models.Model):
     """The prompt-tuned model: transformed features in, one logit per example out (see module docstring)."""
 
     def __init__(self, base: keras.Model, tables: ItemTables, config: PromoConfig, new_item_ids=(), **kwargs):
         super().__init__(name=f"{config.variant}_model", **kwargs)
         self.config = config
-        self.information = PROMPT_INFORMATION[config.variant]
+        self.variant = config.prompt_variant
         self.base = base
         base.trainable = False
         self.user_tower = base.get_layer("user_tower")
@@ -140,72 +151,38 @@ class PromoModel(keras.Model):
         if n_items != self.oov_row + 1 + len(new_item_ids):
             raise ValueError(f"tables have {n_items} rows; the base has {self.oov_row + 1} and {len(new_item_ids)} items were added")
         self.new_item_rows = added_item_rows(new_item_ids, self.oov_row + 1)
-        self.pinnacle_table = tf.Variable(tables.pinnacle, trainable=False, name="pinnacle_table")
-        self.negative_table = tf.Variable(tables.negatives, trainable=False, name="negative_table")
+        self.pinnacle_lists = PinnacleLists(tables.pinnacle, tables.negatives, name="pinnacle_lists")
         self.item_features = tf.Variable(tables.features, trainable=False, name="item_feature_table")  # recommend's index
-        warm_rows = np.flatnonzero(tables.is_cold[: self.oov_row] == 0)
-        if warm_rows.size == 0:
-            warm_rows = np.array([self.oov_row])
-        warm_vectors = self.item_tower(
-            {F.ITEM_INDEX: tf.constant(warm_rows, tf.int64), F.ITEM_FEATURE_INDICES: tf.constant(tables.features[warm_rows])}
-        )
-        self.warm_rows = tf.Variable(warm_rows.astype(np.int64), trainable=False, name="warm_rows")
-        self.warm_vectors = tf.Variable(warm_vectors, trainable=False, name="warm_vectors")
-        self.donor_table = tf.Variable(self._donors_of_rows(tables.features), trainable=False, name="donor_table")
+        self.donors = PseudoPinnacleDonors(self._item_vectors, tables.features, tables.is_cold, self.oov_row, name="pseudo_pinnacle_donors")
         embedding_dim = self.user_id_embedding.output_dim
-        if self.information is not None:
-            check_prompt_table_size(1 if config.variant == "promo_m" else n_items, embedding_dim, config)
+        if self.variant.has_prompt_network:
+            n_rows = self.variant.prompt_rows(n_items)
+            check_prompt_table_size(n_rows, embedding_dim, config)
             self.prompt_network = PersonalizedPromptNetwork(
-                1 if config.variant == "promo_m" else n_items, embedding_dim, config.prompt_dims, config.activation, config.seed,
-                name="prompt_network",
+                n_rows, embedding_dim, config.prompt_dims, config.activation, config.seed, name="prompt_network"
             )
-        output_dim = self.item_tower.output_shape[-1] if config.score_fusion == "tower" else embedding_dim
-        self.fusion = keras.Sequential(
-            [keras.layers.Dense(config.fusion_hidden, activation="relu"), keras.layers.Dense(output_dim, kernel_initializer="zeros")],
-            name="fusion_mlp",
-        )
-        self.loss_trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "rec", "pfpe", "pape")}
+        self.fusion = fusion_mlp(config.fusion_hidden, self.item_tower.output_shape[-1] if config.score_fusion == "tower" else embedding_dim)
+        self.loss_trackers = {name: keras.metrics.Mean(name=name) for name in ("rec", "pfpe", "pape")}
         self.auc = keras.metrics.AUC(from_logits=True, name="auc")
 
-    # --- table rows and pinnacle lists ----------------------------------------------------------------------
+    def _item_vectors(self, item_index: tf.Tensor, item_feature_indices: tf.Tensor) -> tf.Tensor:
+        return self.item_tower({F.ITEM_INDEX: item_index, F.ITEM_FEATURE_INDICES: item_feature_indices})
+
     def table_rows(self, item_ids: tf.Tensor, item_index: tf.Tensor) -> tf.Tensor:
         """ITEM_ROW of raw ``item_ids`` (trainer/item_tables.py: table_rows)."""
         return table_rows(self.new_item_rows, item_ids, item_index)
 
-    def donor_rows(self, item_vectors: tf.Tensor) -> tf.Tensor:
-        """The most similar popular item of each item vector by Eq. 5 (pseudo-pinnacle donor)."""
-        return tf.gather(self.warm_rows, tf.argmax(pinnacle_similarity(item_vectors, self.warm_vectors), axis=1))
-
-    def _donors_of_rows(self, features: np.ndarray, chunk: int = 8192) -> np.ndarray:
-        """Every table row's donor, from its training features (rows after the OOV one are added items, which the
-        base sees as OOV). The OOV row's own entry is never used: unknown items get theirs from their features."""
-        rows = np.arange(features.shape[0])
-        index = np.minimum(rows, self.oov_row)
-        donors = [
-            self.donor_rows(self.item_tower({F.ITEM_INDEX: tf.constant(index[s:s + chunk]), F.ITEM_FEATURE_INDICES: tf.constant(features[s:s + chunk])})).numpy()
-            for s in range(0, len(rows), chunk)
-        ]
-        return np.concatenate(donors).astype(np.int64)
-
-    def donors_of(self, item_rows: tf.Tensor, item_vectors: tf.Tensor) -> tf.Tensor:
-        """Donor rows of a batch: the precomputed ones, and Eq. 5 on the served features for unknown items."""
-        donors = tf.gather(self.donor_table, item_rows)
-        unknown = tf.equal(item_rows, self.oov_row)
-        return tf.cond(tf.reduce_any(unknown), lambda: tf.where(unknown, self.donor_rows(item_vectors), donors), lambda: donors)
-
-    def pinnacle_users(self, item_rows, donors, users_plus_one) -> Tuple[tf.Tensor, tf.Tensor]:
-        """[B, k] pinnacle users (+1, 0 = none) and mask: own list without the scored user, then the donor's."""
-        candidates = tf.concat([tf.gather(self.pinnacle_table, item_rows), tf.gather(self.pinnacle_table, donors)], axis=1)
-        keep = (candidates > 0) & (candidates != users_plus_one[:, tf.newaxis])
-        position = tf.cumsum(tf.cast(keep, tf.int32), axis=1) - 1  # the slot of each kept candidate, in order
-        slot = tf.where(keep & (position < F.PINNACLE_K), position, F.PINNACLE_K)  # slot k: dropped
-        users = tf.reduce_sum(tf.one_hot(slot, F.PINNACLE_K, dtype=candidates.dtype) * candidates[:, :, tf.newaxis], axis=1)
-        return users, users > 0
-
-    def _user_embeddings(self, users_plus_one):
+    def user_id_embeddings(self, users_plus_one: tf.Tensor) -> tf.Tensor:
+        """S_i^pos / S_i^neg (§4.1.1): the frozen base's user-id embeddings of list entries (user index + 1; 0 = none)."""
         return self.user_id_embedding(tf.maximum(users_plus_one - 1, 0))
 
-    # --- forward --------------------------------------------------------------------------------------------
+    def item_prompt_information(self, features) -> tf.Tensor:
+        """h_0 [B, sources, d] of PROMO-I/-F/-IF (§5.5): the item's id embedding and/or its feature-bag embedding."""
+        embed = {ITEM_ID: lambda: self.item_id_embedding(features[F.ITEM_INDEX]),
+                 ITEM_FEATURES: lambda: self.item_feature_bag(features[F.ITEM_FEATURE_INDICES])}
+        return tf.stack([embed[source]() for source in self.variant.item_sources], axis=1)
+
+    # --- the two sides of the score ---------------------------------------------------------------------------
     def user_embedding(self, features) -> tf.Tensor:
         """The user side [e_u ; e_u or E(u)]: its inner product with ``item_embedding`` is the logit."""
         user_vector = self.user_tower({n: features[n] for n in USER_INPUTS})
@@ -213,88 +190,63 @@ class PromoModel(keras.Model):
         return tf.concat([user_vector, user_half], axis=1)
 
     def item_embedding(self, features) -> tf.Tensor:
-        """The item side [h_i ; MLP(...)] with no user removed from the pinnacle list (for an ANN index)."""
-        return self.forward(features).item_embedding
+        """The item side e_i^final with no user removed from the pinnacle list (for an ANN index)."""
+        return self.prompt_outputs(features).item_embedding
 
-    def forward(self, features, training=False) -> Forward:
-        """Logits, item embeddings and the prompt outputs the losses need. Without USER_INDEX in
-        ``features`` no user is removed from the pinnacle lists and the logits are not computed."""
-        item_vector = self.item_tower({n: features[n] for n in ITEM_INPUTS})
+    def prompt_outputs(self, features) -> PromptOutputs:
+        """The item side of a batch, its logits and what the losses need. Without USER_INDEX in ``features`` no user
+        is removed from the pinnacle lists and the logits are not computed."""
+        item_vector = self._item_vectors(features[F.ITEM_INDEX], features[F.ITEM_FEATURE_INDICES])
         item_rows = features.get(F.ITEM_ROW, features[F.ITEM_INDEX])
         users_plus_one = features[F.USER_INDEX] + 1 if F.USER_INDEX in features else tf.zeros_like(item_rows)
-        donors = self.donors_of(item_rows, item_vector)
-        if self.information in ("pinnacle", None):
-            pos_users, pos_mask = self.pinnacle_users(item_rows, donors, users_plus_one)
-            pos_embeddings = self._user_embeddings(pos_users)
-            pinnacle_mean = _masked_mean(pos_embeddings, pos_mask)
-        prompt_rows = tf.where(tf.equal(item_rows, self.oov_row), donors, item_rows)
-        if self.config.variant == "promo_m":
-            prompt_rows = tf.zeros_like(prompt_rows)
-        result = Forward(logits=None)
-        parts = [item_vector]
-        if self.information == "pinnacle":
-            result.neg_users = tf.gather(self.negative_table, item_rows)
-            result.neg_mask = (result.neg_users > 0) & (result.neg_users != users_plus_one[:, tf.newaxis])
-            result.h_pos = self.prompt_network((prompt_rows, pos_embeddings))
-            result.pos_mask, result.prompt_rows = pos_mask, prompt_rows
-            parts += [pinnacle_mean, _masked_mean(result.h_pos, pos_mask)]
-        elif self.information is None:  # promo_t
-            parts += [pinnacle_mean]
-        else:  # promo_i / promo_f / promo_if
-            sources = []
-            if "item_id" in self.information:
-                sources.append(self.item_id_embedding(features[F.ITEM_INDEX]))
-            if "item_features" in self.information:
-                sources.append(self.item_feature_bag(features[F.ITEM_FEATURE_INDICES]))
-            h0 = tf.stack(sources, axis=1)
-            parts += [tf.reduce_mean(h0, axis=1), tf.reduce_mean(self.prompt_network((prompt_rows, h0)), axis=1)]
-        result.item_embedding = tf.concat([item_vector, self.fusion(tf.concat(parts, axis=1))], axis=1)
+        donors = self.donors(item_rows, item_vector)
+        out = PromptOutputs(item_embedding=None)
+        parts = []
+        if self.variant.pinnacle_in_fusion:
+            pos_users, out.pos_mask = self.pinnacle_lists(item_rows, donors, users_plus_one)
+            pos_embeddings = self.user_id_embeddings(pos_users)
+            parts.append(slot_mean(pos_embeddings, out.pos_mask))
+        if self.variant.has_prompt_network:
+            out.prompt_rows = tf.where(tf.equal(item_rows, self.oov_row), donors, item_rows)  # unknown items: the donor's
+            if self.variant.shared_network:
+                out.prompt_rows = tf.zeros_like(out.prompt_rows)
+            if self.variant.pinnacle_prompts:
+                out.neg_users, out.neg_mask = self.pinnacle_lists.negatives(item_rows, users_plus_one)
+                out.h_pos = self.prompt_network((out.prompt_rows, pos_embeddings))
+                parts.append(slot_mean(out.h_pos, out.pos_mask))
+            else:
+                h0 = self.item_prompt_information(features)
+                parts += [slot_mean(h0), slot_mean(self.prompt_network((out.prompt_rows, h0)))]
+        out.item_embedding = final_item_embedding(self.fusion, item_vector, parts)
         if F.USER_INDEX in features:
-            result.logits = tf.reduce_sum(self.user_embedding(features) * result.item_embedding, axis=1)
-        return result
+            out.logits = tf.reduce_sum(self.user_embedding(features) * out.item_embedding, axis=1)
+        return out
 
     def call(self, features, training=False):
-        return self.forward(features, training=training).logits
+        return self.prompt_outputs(features).logits
 
-    # --- training -------------------------------------------------------------------------------------------
-    def pfpe_rows(self, item_rows: tf.Tensor) -> tf.Tensor:
-        """Batch positions L_pfpe uses: the first example of each distinct item, at most ``pfpe_items`` of them."""
-        distinct, position = tf.unique(item_rows)
-        first = tf.math.unsorted_segment_min(tf.range(tf.shape(item_rows)[0]), position, tf.shape(distinct)[0])
-        return first[: self.config.pfpe_items] if self.config.pfpe_items > 0 else first
+    # --- Eq. 13 ---------------------------------------------------------------------------------------------
+    def pfpe(self, out: PromptOutputs, item_rows: tf.Tensor) -> tf.Tensor:
+        """L_pfpe (Eq. 8-9) of a batch, once per distinct item (``pfpe_rows``); 0 for variants without pinnacle prompts."""
+        if not self.variant.pinnacle_prompts:
+            return tf.constant(0.0)
+        rows = pfpe_rows(item_rows, self.config.pfpe_items)
+        h_neg = self.prompt_network((tf.gather(out.prompt_rows, rows), self.user_id_embeddings(tf.gather(out.neg_users, rows))))
+        return pfpe_loss(
+            tf.gather(out.h_pos, rows), h_neg, tf.gather(out.pos_mask, rows), tf.gather(out.neg_mask, rows), self.config.pfpe_reduction
+        )
 
-    def _compute_losses(self, features, labels):
-        out = self.forward(features)
-        rec = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.reshape(labels, [-1]), logits=out.logits))
-        pfpe = tf.constant(0.0)
-        if out.neg_users is not None:
-            rows = self.pfpe_rows(features.get(F.ITEM_ROW, features[F.ITEM_INDEX]))
-            h_neg = self.prompt_network((tf.gather(out.prompt_rows, rows), self._user_embeddings(tf.gather(out.neg_users, rows))))
-            pfpe = pfpe_loss(
-                tf.gather(out.h_pos, rows), h_neg, tf.gather(out.pos_mask, rows), tf.gather(out.neg_mask, rows), self.config.pfpe_reduction
-            )
+    def compute_loss(self, inputs, training=False) -> tf.Tensor:
+        """Eq. 13 on a (features, labels) batch; updates the rec/pfpe/pape means and the AUC."""
+        features, labels = inputs
+        out = self.prompt_outputs(features)
+        rec = recommendation_loss(out.logits, labels)
+        pfpe = self.pfpe(out, features.get(F.ITEM_ROW, features[F.ITEM_INDEX]))
         pape = pape_loss(out.logits, labels, features[F.IS_COLD], self.config.pape_reduction)
-        total = rec + self.config.lambda1 * pfpe + self.config.lambda2 * pape
-        return out.logits, {"loss": total, "rec": rec, "pfpe": pfpe, "pape": pape}
-
-    def _report(self, losses, labels, logits):
-        for name, value in losses.items():
+        for name, value in (("rec", rec), ("pfpe", pfpe), ("pape", pape)):
             self.loss_trackers[name].update_state(value)
-        self.auc.update_state(tf.reshape(labels, [-1]), logits)
-        return {name: tracker.result() for name, tracker in self.loss_trackers.items()} | {"auc": self.auc.result()}
-
-    def train_step(self, data):
-        features, labels = data
-        with tf.GradientTape() as tape:
-            logits, losses = self._compute_losses(features, labels)
-        gradients = tape.gradient(losses["loss"], self.trainable_variables)
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
-        return self._report(losses, labels, logits)
-
-    def test_step(self, data):
-        features, labels = data
-        logits, losses = self._compute_losses(features, labels)
-        return self._report(losses, labels, logits)
+        self.auc.update_state(tf.reshape(labels, [-1]), out.logits)
+        return promo_loss(rec, pfpe, pape, self.config.lambda1, self.config.lambda2)
 
     @property
     def metrics(self):

@@ -1,11 +1,13 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_recommenders as tfrs
 
 from trainer.base_model import VocabularySizes, build_two_tower
 from trainer.item_tables import ItemTables
 from trainer.promo_model import PromoConfig, PromoModel
-from trainer.variants import PROMPT_INFORMATION
+from trainer.promo_losses import pfpe_rows
+from trainer.variants import PAPER_VARIANTS
 from transforms import features as F
 
 SIZES = VocabularySizes(users=30, items=12, user_tokens=7, item_tokens=9)  # items: 11 in vocabulary + OOV
@@ -63,7 +65,7 @@ def test_pinnacle_list_never_holds_the_scored_user_and_is_filled_from_the_donor(
     base, tables, _ = parts
     model = PromoModel(base, tables, PromoConfig())
     warm_user = int(tables.pinnacle[0, 0])  # first pinnacle user of warm item 0, as index + 1
-    users, mask = model.pinnacle_users(tf.constant([0, 6, 7]), tf.constant([1, 1, 1], tf.int64), tf.constant([warm_user, 3, 5], tf.int64))
+    users, mask = model.pinnacle_lists(tf.constant([0, 6, 7]), tf.constant([1, 1, 1], tf.int64), tf.constant([warm_user, 3, 5], tf.int64))
     users, mask = users.numpy(), mask.numpy()
     assert warm_user not in users[0] and mask[0].sum() == K  # next-ranked user fills in
     assert users[1][:2].tolist() == [2, 4]  # item 6's own list without user 3 ...
@@ -71,7 +73,7 @@ def test_pinnacle_list_never_holds_the_scored_user_and_is_filled_from_the_donor(
     assert mask[2].sum() == K and users[2][0] == tables.pinnacle[1, 0]  # item 7 has none: all from the donor
 
 
-@pytest.mark.parametrize("variant", sorted(PROMPT_INFORMATION))
+@pytest.mark.parametrize("variant", sorted(PAPER_VARIANTS))
 def test_every_variant_gives_one_finite_logit_per_example_even_for_unknown_items(parts, variant):
     base, tables, rng = parts
     model = PromoModel(base, tables, PromoConfig(variant=variant))
@@ -132,8 +134,47 @@ def test_added_item_rows_follow_the_base_vocabulary(parts):
     assert np.all(np.isfinite(model(batch).numpy()))
 
 
-def test_pfpe_uses_each_distinct_item_once_up_to_the_cap(parts):
-    base, tables, _ = parts
+def test_pfpe_uses_each_distinct_item_once_up_to_the_cap():
     rows = tf.constant([4, 2, 4, 7, 2, 9], tf.int64)
-    assert PromoModel(base, tables, PromoConfig(pfpe_items=0)).pfpe_rows(rows).numpy().tolist() == [0, 1, 3, 5]
-    assert PromoModel(base, tables, PromoConfig(pfpe_items=2)).pfpe_rows(rows).numpy().tolist() == [0, 1]
+    assert pfpe_rows(rows, 0).numpy().tolist() == [0, 1, 3, 5]
+    assert pfpe_rows(rows, 2).numpy().tolist() == [0, 1]
+
+
+def test_variant_properties_are_the_papers():
+    """§5.5-5.6: what each variant feeds its prompt network and whether its network is shared."""
+    expected = {  # has_prompt_network, pinnacle_prompts, pinnacle_in_fusion, item_sources, prompt rows of 12 items
+        "promo": (True, True, True, (), 12), "promo_m": (True, True, True, (), 1), "promo_t": (False, False, True, (), 12),
+        "promo_i": (True, False, False, ("item_id",), 12), "promo_f": (True, False, False, ("item_features",), 12),
+        "promo_if": (True, False, False, ("item_id", "item_features"), 12),
+    }
+    for name, v in PAPER_VARIANTS.items():
+        assert (v.has_prompt_network, v.pinnacle_prompts, v.pinnacle_in_fusion, v.item_sources, v.prompt_rows(12)) == expected[name], name
+
+
+@pytest.mark.parametrize("variant", sorted(PAPER_VARIANTS))
+def test_each_variants_properties_drive_the_model(parts, variant):
+    """promo_m has one prompt row, promo_t no prompt network, the item variants one h_0 row per source; the fusion
+    MLP sees the item vector, the mean pinnacle embedding when pinnacle_in_fusion, the mean h_0 of the item sources
+    and the mean prompt output; L_pfpe is computed only for pinnacle prompts."""
+    base, tables, rng = parts
+    v = PAPER_VARIANTS[variant]
+    model = PromoModel(base, tables, PromoConfig(variant=variant, prompt_dims=(8,)))
+    assert model.variant is v and isinstance(model, tfrs.models.Model)
+    assert hasattr(model, "prompt_network") == v.has_prompt_network
+    if v.has_prompt_network:
+        assert model.prompt_network.n_rows == v.prompt_rows(SIZES.items)
+    batch = {name: tf.constant(value) for name, value in _batch(32, rng).items()}
+    model(batch)
+    d = 32  # TowerConfig's embedding and output widths
+    width = d + d * v.pinnacle_in_fusion + d * bool(v.item_sources) + 8 * v.has_prompt_network
+    assert model.fusion.layers[0].kernel.shape[0] == width
+    if v.item_sources:
+        assert model.item_prompt_information(batch).shape[1] == len(v.item_sources)
+    loss = model.compute_loss((batch, tf.ones([32])))
+    pfpe = model.loss_trackers["pfpe"].result().numpy()
+    assert (pfpe > 0) == v.pinnacle_prompts and np.isfinite(loss.numpy())
+
+
+def test_promo_has_no_hand_written_train_or_test_step():
+    """tfrs.models.Model's steps train on compute_loss (Eq. 13)."""
+    assert "train_step" not in vars(PromoModel) and "test_step" not in vars(PromoModel)

@@ -42,6 +42,7 @@ from pipeline import configs
 from pipeline.artifacts import latest_artifact, transformed_files
 from transforms import features as F
 from transforms.pinnacle import tables_in_memory
+from transforms.pinnacle_value import pinnacle_value
 
 REFRESH_FILE = "refresh.json"  # what a refresh added, in the new version's assets.extra/
 FEEDBACK_BATCH = 4096
@@ -111,7 +112,7 @@ def recomputed_lists(train: pd.DataFrame, feedback: pd.DataFrame, item_rows: np.
     feedback_users = users.get_indexer(feedback["user_id"])
     items = np.concatenate([train_items, item_rows])
     user_index = np.concatenate([train_users, feedback_users])
-    values = alpha * np.concatenate([train["cr"], feedback["cr"]]) + beta * np.concatenate([train["ir"], feedback["ir"]])
+    values = pinnacle_value(np.concatenate([train["cr"], feedback["cr"]]), np.concatenate([train["ir"], feedback["ir"]]), alpha, beta)
     labels = np.concatenate([train["label"], feedback["label"]])
     known = (user_index >= 0) & (items >= 0)
     return tables_in_memory(items[known], user_index[known], values[known], labels[known], n_rows, len(users), F.PINNACLE_K, seed)
@@ -136,13 +137,15 @@ def load_promo_config(promo_model: str):
     """The PromoConfig the prompt-stage Trainer saved beside its model (trainer/promo_task.py)."""
     from trainer.promo_model import PromoConfig
     from trainer.promo_task import CONFIG_FILE
+    from trainer.variants import LIKER_SPACE, PAPER_VARIANTS
 
     path = os.path.join(promo_model, "assets.extra", CONFIG_FILE)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path} is missing: the PROMO model predates refresh support; rerun the pipeline")
     with open(path) as handle:
         config = PromoConfig.from_custom_config(json.load(handle))
-    if config.variant in ("pretrain", "finetune", "promo_t"):
+    paper = PAPER_VARIANTS.get(config.variant)
+    if config.variant != LIKER_SPACE and not (paper and paper.has_prompt_network):
         raise ValueError(f"the pipeline's variant {config.variant!r} has no per-item prompt tables to refresh")
     return config
 
@@ -162,9 +165,9 @@ def extended_model(old, tables, added: Sequence[str], sample: Dict[str, np.ndarr
     model(sample)
     for target, source in zip(model.fusion.weights, old.fusion.weights):
         target.assign(source)
-    if hasattr(model, "prompt_network"):
-        shared = model.prompt_network.n_rows == 1  # PROMO-M: one network for every item
-        donors = model.donor_table.numpy()[model.oov_row + 1:]  # each added item's, from its features
+    if model.variant.has_prompt_network:
+        shared = model.variant.shared_network  # PROMO-M: one network for every item
+        donors = model.donors.donor_table.numpy()[model.oov_row + 1:]  # each added item's, from its features
         for target, source in zip(model.prompt_network.weights, old.prompt_network.weights):
             rows = source.numpy()
             target.assign(rows if shared else np.concatenate([rows, rows[donors]]))

@@ -9,6 +9,13 @@ collected onto one worker to form the tables, which become constants of the Tran
 
 Table rows are indexed by item vocabulary index; the last row (the OOV bucket) is empty. Entries are user
 vocabulary index + 1, with 0 meaning "no user". Ties in value are broken by the smaller user index.
+
+One definition, two drivers: the value is transforms/pinnacle_value.pinnacle_value (Eq. 4) and one item's rows are
+``item_lists`` (``rank_pinnacle_users``, ``sample_negative_users``), the reference. The Beam analyzer
+(``_PinnacleTables``, in the Transform) and ``tables_in_memory`` (one process, for trainer/refresh.py) only group
+the rows per item and call ``item_lists``; transforms/preprocessing_test.py
+(test_in_memory_tables_equal_the_beam_analyzers) checks that both give the same tables for the same data. The
+trainer reads the tables and leaves the scored user out at scoring time (trainer/promo_layers.PinnacleLists).
 """
 from __future__ import annotations
 

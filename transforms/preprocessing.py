@@ -12,6 +12,7 @@ import tensorflow_transform as tft
 
 from transforms import features as F
 from transforms.pinnacle import pinnacle_tables
+from transforms.pinnacle_value import pinnacle_value
 
 DEFAULT_COLD_THRESHOLD = 20
 
@@ -52,7 +53,7 @@ def preprocessing_fn(inputs: Dict[str, Any], custom_config: Optional[Dict[str, A
 
     user_index = tft.compute_and_apply_vocabulary(user_id, num_oov_buckets=F.OOV_BUCKETS, vocab_filename=F.USER_VOCAB)
     item_index = tft.apply_vocabulary(item_id, item_vocab, num_oov_buckets=F.OOV_BUCKETS)
-    value = alpha * tf.reshape(inputs[F.CR], [-1]) + beta * tf.reshape(inputs[F.IR], [-1])  # Eq. 4
+    value = pinnacle_value(tf.reshape(inputs[F.CR], [-1]), tf.reshape(inputs[F.IR], [-1]), alpha, beta)  # Eq. 4
     pinnacle, negatives = pinnacle_tables(item_index, user_index, value, label, F.PINNACLE_K, int(config.get("seed", 0)))
     table_row = tf.minimum(item_index, tf.shape(pinnacle, out_type=tf.int64)[0] - 1)  # unseen items -> empty row
 

@@ -12,6 +12,7 @@ from tensorflow_transform.tf_metadata import dataset_metadata
 from pipeline import configs
 from transforms import features as F
 from transforms.pinnacle import tables_in_memory
+from transforms.pinnacle_value import pinnacle_value
 from transforms.preprocessing import preprocessing_fn
 
 
@@ -116,7 +117,7 @@ def test_in_memory_tables_equal_the_beam_analyzers(transformed, tmp_path):
     items = {i: n for n, i in enumerate(output.vocabulary_by_name(F.ITEM_VOCAB))}
     arrays = (
         np.array([items[r["item_id"][0].encode()] for r in TRAIN]), np.array([users[r["user_id"][0].encode()] for r in TRAIN]),
-        np.array([r["cr"][0] + r["ir"][0] for r in TRAIN]), np.array([r["label"][0] for r in TRAIN]),
+        np.array([pinnacle_value(r["cr"][0], r["ir"][0], 1.0, 1.0) for r in TRAIN]), np.array([r["label"][0] for r in TRAIN]),
     )
     pinnacle, negatives = tables_in_memory(*arrays, n_rows=len(items) + 1, n_users=len(users), k=F.PINNACLE_K, seed=0)
     schema = text_format.Parse(open(configs.SCHEMA_PATH).read(), schema_pb2.Schema())
