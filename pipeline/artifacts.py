@@ -90,10 +90,11 @@ def pushed_lineage(output_root: str, pipeline_name: str) -> Dict[str, str]:
         if pushed is None or pushed.custom_properties["pushed"].int_value != 1:
             continue
         model = _artifacts_of(store, pusher.id, inputs=True)["model"]
-        (trainer_id,) = {
+        # The execution that made the model (later cached executions of the same inputs record it as output too).
+        trainer_id = min(
             event.execution_id for event in store.get_events_by_artifact_ids([model.id])
             if event.type == metadata_store_pb2.Event.OUTPUT
-        }
+        )
         lineage = {key: artifact.uri for key, artifact in _artifacts_of(store, trainer_id, inputs=True).items()}
         return {**lineage, "model": model.uri}
     raise FileNotFoundError(f"the pipeline under {output_root} has pushed no model yet (its Evaluator blessed none)")

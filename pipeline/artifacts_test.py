@@ -25,8 +25,9 @@ class Store:
         self.time = 0
 
     def execution(self, node, state, inputs=None, outputs=None, pushed=None):
-        """Records one execution of ``node``; ``inputs``: {key: artifact id}; ``outputs``: {key: uri}; returns
-        {key: artifact id} of the outputs."""
+        """Records one execution of ``node``; ``inputs``: {key: artifact id}; ``outputs``: {key: uri of a new
+        artifact, or the id of one recorded before (what a cached execution records)}; returns {key: artifact id}
+        of the outputs."""
         context = self.store.get_context_by_type_and_name("node", f"{NAME}.{node}")
         if context is None:
             [context_id] = self.store.put_contexts([pb.Context(type_id=self.context_type, name=f"{NAME}.{node}")])
@@ -38,6 +39,9 @@ class Store:
         self.store.put_attributions_and_associations([], [pb.Association(context_id=context_id, execution_id=execution_id)])
         created = {}
         for key, uri in (outputs or {}).items():
+            if isinstance(uri, int):
+                created[key] = uri
+                continue
             artifact = pb.Artifact(type_id=self.artifact_type, uri=uri)
             if key == "pushed_model":
                 artifact.custom_properties["pushed"].int_value = int(pushed)
@@ -71,6 +75,8 @@ def test_pushed_lineage_follows_the_pushed_model_back_to_its_trainers_inputs(tmp
     inputs = {"transform_graph": graph["transform_graph"], "examples": graph["transformed_examples"], "base_model": base["model"]}
     served = store.execution("PromoTrainer", pb.Execution.COMPLETE, inputs=inputs, outputs={"model": "/promo/1"})
     store.execution("Pusher", pb.Execution.COMPLETE, inputs={"model": served["model"]}, outputs={"pushed_model": "/push/1"}, pushed=True)
+    # A cached rerun records the same model as its output.
+    store.execution("PromoTrainer", pb.Execution.CACHED, inputs=inputs, outputs={"model": served["model"]})
     # A newer model the Evaluator refused: trained and "pushed" with pushed=0; the served one stays the lineage.
     refused = store.execution("PromoTrainer", pb.Execution.COMPLETE, inputs=inputs, outputs={"model": "/promo/2"})
     store.execution("Pusher", pb.Execution.COMPLETE, inputs={"model": refused["model"]}, outputs={"pushed_model": "/push/2"}, pushed=False)
