@@ -22,7 +22,7 @@ import promo_env  # noqa: F401  (must precede TensorFlow)
 from data import datasets
 from data.errors import DataError
 from data.prepare import PrepareSettings, at_least, prepare, summary_markdown
-from pipeline import configs
+from pipeline import artifacts, configs
 from pipeline.interrupt import EXIT_CODE, StopOnInterrupt, exit_now
 from pipeline.progress import ComponentProgress
 from trainer.variants import DEFAULT_VARIANT, VARIANTS
@@ -133,7 +133,7 @@ def run(args: argparse.Namespace, progress: ComponentProgress) -> int:
         ),
         beam_pipeline_args=configs.local_beam_args(args.beam_workers, "INFO" if args.verbose else "WARNING"),
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            os.path.join(root, "metadata", pipeline_name, "metadata.db")
+            artifacts.metadata_path(root, pipeline_name)
         ),
         enable_cache=not args.no_cache,
     )

@@ -1,21 +1,121 @@
-"""Finding a local pipeline run's newest artifacts (LocalDagRunner layout: <root>/tfx/<pipeline>/<node>/<key>/<id>)."""
+"""Finding a local pipeline run's artifacts through its ML Metadata store (``<root>/metadata/<pipeline>/metadata.db``).
+
+The store, not the folder layout, says which execution of a component finished: a folder glob would also find
+the output folder of an execution that failed or was killed half-way (the artifact folder exists from its start),
+and would know only LocalDagRunner's ``<root>/tfx/<pipeline>/<node>/<key>/<id>`` layout. Each lookup takes the
+newest execution of the component that finished (COMPLETE, or CACHED: a cached execution records the outputs it
+reused) and follows its events to the artifacts' URIs.
+"""
 from __future__ import annotations
 
 import glob
 import os
+from typing import Dict
+
+FINISHED = ("COMPLETE", "CACHED")
+
+
+def metadata_path(output_root: str, pipeline_name: str) -> str:
+    """Where local_runner.py keeps the run's ML Metadata (SQLite)."""
+    return os.path.join(output_root, "metadata", pipeline_name, "metadata.db")
+
+
+def metadata_store(output_root: str, pipeline_name: str):
+    """The run's ML Metadata store, opened read-only."""
+    from ml_metadata import metadata_store as mlmd
+    from ml_metadata.proto import metadata_store_pb2
+
+    path = metadata_path(output_root, pipeline_name)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no pipeline metadata at {path}: run local_runner.py first")
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = path
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    return mlmd.MetadataStore(config)
+
+
+def execution_states(output_root: str, pipeline_name: str, node: str) -> list:
+    """The states (COMPLETE, CACHED, FAILED, RUNNING, ...) of every recorded execution of ``node``, sorted."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    store = metadata_store(output_root, pipeline_name)
+    return sorted(metadata_store_pb2.Execution.State.Name(e.last_known_state) for e in _executions(store, pipeline_name, node))
+
+
+def _executions(store, pipeline_name: str, node: str) -> list:
+    context = store.get_context_by_type_and_name("node", f"{pipeline_name}.{node}")
+    return store.get_executions_by_context(context.id) if context is not None else []
+
+
+def _newest_finished(store, pipeline_name: str, node: str, output_root: str):
+    from ml_metadata.proto import metadata_store_pb2
+
+    finished = [
+        e for e in _executions(store, pipeline_name, node)
+        if metadata_store_pb2.Execution.State.Name(e.last_known_state) in FINISHED
+    ]
+    if not finished:
+        raise FileNotFoundError(f"no finished {node} execution in {metadata_path(output_root, pipeline_name)}: run local_runner.py first")
+    return sorted(finished, key=lambda e: (e.create_time_since_epoch, e.id), reverse=True)
+
+
+def _artifacts_of(store, execution_id: int, inputs: bool) -> Dict[str, object]:
+    """{key: Artifact} of one execution's inputs or outputs."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    kind = metadata_store_pb2.Event.INPUT if inputs else metadata_store_pb2.Event.OUTPUT
+    keys = {
+        event.artifact_id: event.path.steps[0].key
+        for event in store.get_events_by_execution_ids([execution_id]) if event.type == kind and event.path.steps
+    }
+    return {keys[artifact.id]: artifact for artifact in store.get_artifacts_by_id(list(keys))}
+
+
+def latest_artifacts(output_root: str, pipeline_name: str, node: str, inputs: bool = False) -> Dict[str, str]:
+    """{key: URI} of the outputs (or, with ``inputs``, the inputs) of the newest finished execution of ``node``."""
+    store = metadata_store(output_root, pipeline_name)
+    newest = _newest_finished(store, pipeline_name, node, output_root)[0]
+    return {key: artifact.uri for key, artifact in _artifacts_of(store, newest.id, inputs).items()}
+
+
+def pushed_lineage(output_root: str, pipeline_name: str) -> Dict[str, str]:
+    """{key: URI} of what the newest model the Pusher pushed was trained from — the prompt-stage Trainer's inputs
+    (``examples``, ``transform_graph``, ``base_model``, ...) — and ``model``, that Trainer's output: the served
+    model's lineage, which the newest Trainer execution need not be (the Evaluator may have refused it)."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    store = metadata_store(output_root, pipeline_name)
+    for pusher in _newest_finished(store, pipeline_name, "Pusher", output_root):
+        pushed = _artifacts_of(store, pusher.id, inputs=False).get("pushed_model")
+        if pushed is None or pushed.custom_properties["pushed"].int_value != 1:
+            continue
+        model = _artifacts_of(store, pusher.id, inputs=True)["model"]
+        # The execution that made the model (later cached executions of the same inputs record it as output too).
+        trainer_id = min(
+            event.execution_id for event in store.get_events_by_artifact_ids([model.id])
+            if event.type == metadata_store_pb2.Event.OUTPUT
+        )
+        lineage = {key: artifact.uri for key, artifact in _artifacts_of(store, trainer_id, inputs=True).items()}
+        return {**lineage, "model": model.uri}
+    raise FileNotFoundError(f"the pipeline under {output_root} has pushed no model yet (its Evaluator blessed none)")
 
 
 def latest_artifact(output_root: str, pipeline_name: str, node: str, key: str) -> str:
-    candidates = glob.glob(os.path.join(output_root, "tfx", pipeline_name, node, key, "*"))
-    candidates = [c for c in candidates if os.path.basename(c).isdigit()]
-    if not candidates:
-        raise FileNotFoundError(f"no {node}/{key} artifact under {output_root}/tfx/{pipeline_name}: run local_runner.py first")
-    return max(candidates, key=lambda c: int(os.path.basename(c)))
+    """The URI of output ``key`` of the newest finished execution of ``node``."""
+    found = latest_artifacts(output_root, pipeline_name, node)
+    if key not in found:
+        raise FileNotFoundError(f"{node}'s newest finished execution has no output {key!r} (it has {sorted(found)})")
+    return found[key]
+
+
+def split_files(examples_uri: str, split: str) -> list:
+    """The files of one split of an Examples artifact."""
+    files = sorted(glob.glob(os.path.join(examples_uri, f"Split-{split}", "*")))
+    if not files:
+        raise FileNotFoundError(f"no {split} examples in {examples_uri}")
+    return files
 
 
 def transformed_files(output_root: str, pipeline_name: str, split: str) -> list:
-    examples = latest_artifact(output_root, pipeline_name, "Transform", "transformed_examples")
-    files = sorted(glob.glob(os.path.join(examples, f"Split-{split}", "*")))
-    if not files:
-        raise FileNotFoundError(f"no transformed {split} examples in {examples}")
-    return files
+    """The files of one split of the newest finished Transform's transformed examples."""
+    return split_files(latest_artifact(output_root, pipeline_name, "Transform", "transformed_examples"), split)

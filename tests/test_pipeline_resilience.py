@@ -10,25 +10,12 @@ import time
 import pytest
 
 import local_runner
-from pipeline.artifacts import latest_artifact
+from pipeline.artifacts import execution_states, latest_artifact
 
 pytestmark = pytest.mark.e2e
 
 ARGS = ["--dataset", "synthetic", "--epochs", "3", "--beam-workers", "1"]  # as tests/conftest.py
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _execution_states(root, node):
-    """The ML Metadata states (COMPLETE, RUNNING, ...) of every execution of ``node`` under ``root``."""
-    from ml_metadata import metadata_store
-    from ml_metadata.proto import metadata_store_pb2
-
-    config = metadata_store_pb2.ConnectionConfig()
-    config.sqlite.filename_uri = os.path.join(root, "metadata", "promo-synthetic", "metadata.db")
-    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
-    store = metadata_store.MetadataStore(config)
-    context = store.get_context_by_type_and_name("node", f"promo-synthetic.{node}")
-    return sorted(metadata_store_pb2.Execution.State.Name(e.last_known_state) for e in store.get_executions_by_context(context.id))
 
 
 def _interrupt(root, component, limit_s=30.0):
@@ -98,7 +85,7 @@ def resumed(tmp_path_factory):
     pushed_after_crash = local_runner.pushed_model_dir(os.path.join(root, "serving_model", "promo"))
     interrupted = _interrupt(root, "PromoTrainer")
     interrupted["pushed"] = local_runner.pushed_model_dir(os.path.join(root, "serving_model", "promo"))
-    interrupted["promo_trainer_states"] = _execution_states(root, "PromoTrainer")
+    interrupted["promo_trainer_states"] = execution_states(root, "promo-synthetic", "PromoTrainer")
     rerun = _own_process(ARGS + ["--output-root", root])
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     timings = json.load(open(os.path.join(root, "timings-synthetic.json")))
@@ -128,7 +115,7 @@ def _evaluator_metrics(root):
     """{slice: {metric: value}} of the run's Evaluator (overall and by cold flag)."""
     import tensorflow_model_analysis as tfma
 
-    (evaluation,) = glob.glob(os.path.join(root, "tfx", "promo-synthetic", "Evaluator", "evaluation", "*"))
+    evaluation = latest_artifact(root, "promo-synthetic", "Evaluator", "evaluation")
     return {
         tuple(slice_key): {name: value.get("doubleValue") for name, value in metrics[""][""].items()}
         for slice_key, metrics in tfma.load_eval_result(evaluation).slicing_metrics

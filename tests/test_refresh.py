@@ -42,9 +42,8 @@ def _replace_with_paper_promo(root: str, serving_dir: str) -> None:
 
 
 @pytest.fixture(scope="module", params=["promo_ls", "promo"])
-def refreshed(request, run, tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("refresh") / "run")
-    shutil.copytree(run, root)
+def refreshed(request, copy_run, tmp_path_factory):
+    root = copy_run("refresh")
     serving_root = os.path.join(root, "serving_model", "promo")
     old_dir = local_runner.pushed_model_dir(serving_root)
     if request.param == "promo":

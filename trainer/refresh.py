@@ -2,8 +2,9 @@
 
     python -m trainer.refresh --feedback new_feedback.csv [--feedback more.csv] [--dataset ml-100k] [--output-root runs]
 
-The feedback files (data/feedback.py) hold what was gathered since the pipeline last ran. Starting from that run's
-artifacts (Transform graph, base model, PROMO model, prepared training examples):
+The feedback files (data/feedback.py) hold what was gathered since the pipeline last ran. Starting from the model
+the pipeline's Pusher last pushed and what it was trained from (Transform graph, base model, transformed and
+prepared training examples), found through the run's ML Metadata (pipeline/artifacts.py: pushed_lineage):
 1. New items: feedback items the Transform vocabulary does not know. Each gets its own row in the per-item
    tables, after the base vocabulary's rows; the frozen base still sees it as its OOV item with its features.
 2. The pinnacle and negative-feedback lists (paper §4.1.1, Eq. 4) are recomputed over the training rows plus the
@@ -39,7 +40,7 @@ import pandas as pd
 import promo_env  # noqa: F401  (must precede TensorFlow)
 from data.feedback import read_feedback_files
 from pipeline import configs
-from pipeline.artifacts import latest_artifact, transformed_files
+from pipeline.artifacts import pushed_lineage, split_files
 from transforms import features as F
 from transforms.pinnacle import tables_in_memory
 from transforms.pinnacle_value import pinnacle_value
@@ -65,11 +66,12 @@ class RunArtifacts:
     def locate(cls, output_root: str, dataset: str) -> "RunArtifacts":
         name = configs.pipeline_name(dataset)
         data_dir = os.path.join(output_root, "data", dataset)
+        served = pushed_lineage(output_root, name)  # the pushed model and what it was trained from
         found = cls(
-            transform_graph=latest_artifact(output_root, name, "Transform", "transform_graph"),
-            train_files=transformed_files(output_root, name, "train"),
-            base_model=os.path.join(latest_artifact(output_root, name, "BaseTrainer", "model"), "Format-Serving"),
-            promo_model=os.path.join(latest_artifact(output_root, name, "PromoTrainer", "model"), "Format-Serving"),
+            transform_graph=served["transform_graph"],
+            train_files=split_files(served["examples"], "train"),
+            base_model=os.path.join(served["base_model"], "Format-Serving"),
+            promo_model=os.path.join(served["model"], "Format-Serving"),
             train_examples_csv=os.path.join(data_dir, "examples", "train", "examples.csv"),
             data_summary=os.path.join(data_dir, "summary.json"),
             data_manifest=os.path.join(data_dir, "manifest.json"),
