@@ -13,6 +13,14 @@ def latest_artifact(output_root: str, pipeline_name: str, node: str, key: str) -
     return max(candidates, key=lambda c: int(os.path.basename(c)))
 
 
+def pushed_model_dir(serving_root: str):
+    """The newest version folder the Pusher wrote under ``serving_root`` (what TF Serving loads), or None."""
+    if not os.path.isdir(serving_root):
+        return None
+    versions = sorted((d for d in os.listdir(serving_root) if d.isdigit()), key=int)
+    return os.path.join(serving_root, versions[-1]) if versions else None
+
+
 def transformed_files(output_root: str, pipeline_name: str, split: str) -> list:
     examples = latest_artifact(output_root, pipeline_name, "Transform", "transformed_examples")
     files = sorted(glob.glob(os.path.join(examples, f"Split-{split}", "*")))
