@@ -8,6 +8,10 @@
 Outputs under --output-root (default ./runs): data/<dataset>/ (prepared examples and Table-1 summary),
 tfx/ (pipeline artifacts), metadata/ (ML Metadata SQLite), serving_model/<model>/<version>/ (pushed models),
 timings-<dataset>.json (wall time of each component in the last run). A second run reuses cached artifacts.
+
+It prints a line as each component starts and ends, real warnings and errors, and ends with a summary
+(pipeline/summary.py): the Evaluator's verdict and metrics, the pushed model, the next commands. The stack's known
+noise (promo_env.KNOWN_NOISE) is kept out unless --verbose.
 """
 from __future__ import annotations
 
