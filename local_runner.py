@@ -8,6 +8,10 @@
 Outputs under --output-root (default ./runs): data/<dataset>/ (prepared examples and Table-1 summary),
 tfx/ (pipeline artifacts), metadata/ (ML Metadata SQLite), serving_model/<model>/<version>/ (pushed models),
 timings-<dataset>.json (wall time of each component in the last run). A second run reuses cached artifacts.
+
+It prints a line as each component starts and ends, real warnings and errors, and ends with a summary
+(pipeline/summary.py): the Evaluator's verdict and metrics, the pushed model, the next commands. The stack's known
+noise (promo_env.KNOWN_NOISE) is kept out unless --verbose.
 """
 from __future__ import annotations
 
@@ -18,11 +22,12 @@ import os
 import sys
 import time
 
-import promo_env  # noqa: F401  (must precede TensorFlow)
+import promo_env  # (must precede TensorFlow)
 from data import datasets
 from data.errors import DataError
 from data.prepare import PrepareSettings, at_least, prepare, summary_markdown
 from pipeline import artifacts, configs
+from pipeline.artifacts import pushed_model_dir
 from pipeline.interrupt import EXIT_CODE, StopOnInterrupt, exit_now
 from pipeline.progress import ComponentProgress
 from trainer.variants import DEFAULT_VARIANT, VARIANTS
@@ -44,43 +49,30 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="Beam DirectRunner worker processes (0 = one per core)",
     )
     parser.add_argument("--no-cache", action="store_true", help="rerun every component instead of reusing results")
-    parser.add_argument("--verbose", action="store_true", help="show every INFO log line of TFX, Beam and TensorFlow")
+    parser.add_argument("--verbose", action="store_true", help="show everything: INFO logs of TFX, Beam and TensorFlow, and the known noise "
+                             "(promo_env.KNOWN_NOISE) that is kept out by default")
     return parser.parse_args(argv)
 
 
-def pushed_model_dir(serving_root: str):
-    """The newest version folder under ``serving_root``, or None."""
-    if not os.path.isdir(serving_root):
-        return None
-    versions = sorted((d for d in os.listdir(serving_root) if d.isdigit()), key=int)
-    return os.path.join(serving_root, versions[-1]) if versions else None
-
-
-def describe_signatures(model_dir: str) -> str:
-    import tensorflow as tf
-
-    loaded = tf.saved_model.load(model_dir)
-    lines = []
-    for name, function in loaded.signatures.items():
-        inputs = ", ".join(f"{k}: {v.dtype.name}{v.shape}" for k, v in function.structured_input_signature[1].items())
-        outputs = ", ".join(f"{k}: {v.dtype.name}{v.shape}" for k, v in function.structured_outputs.items())
-        lines.append(f"  {name}({inputs}) -> {outputs}")
-    return "\n".join(lines)
-
-
 def quiet_logs(verbose: bool) -> None:
-    """Routes log records to stderr at WARNING and above (INFO too with ``verbose``).
+    """Routes log records to stderr at WARNING and above, without promo_env's known noise; with ``verbose``,
+    every record from INFO up, and TensorFlow's C++ log and the known warnings too (promo_env.show_everything).
 
     Installing the root handler first also turns Beam's later ``logging.basicConfig`` into a no-op.
     """
+    if verbose:
+        promo_env.show_everything()
     root = logging.getLogger()
-    if not any(getattr(h, "_promo", False) for h in root.handlers):
+    ours = [h for h in root.handlers if getattr(h, "_promo", False)]
+    if not ours:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(levelname)s:%(name)s:%(message)s"))
         handler._promo = True
         root.addHandler(handler)
+        ours = [handler]
     for handler in root.handlers:
         handler.setLevel(logging.INFO if verbose else logging.WARNING)
+    ours[0].filters = [] if verbose else [promo_env.NoiseFilter()]
 
 
 def main(argv=None) -> int:
@@ -118,6 +110,7 @@ def run(args: argparse.Namespace, progress: ComponentProgress) -> int:
     from tfx import v1 as tfx
 
     from pipeline.pipeline import create_pipeline
+    from pipeline.summary import run_summary
 
     pipeline_name = configs.pipeline_name(args.dataset)
     serving_root = os.path.join(root, "serving_model", configs.MODEL_NAME)
@@ -145,13 +138,8 @@ def run(args: argparse.Namespace, progress: ComponentProgress) -> int:
         json.dump({"components_s": progress.timings, "cached": sorted(progress.cached), "total_s": total}, handle, indent=2)
     print(f"[pipeline] done in {total:.1f} s", flush=True)
 
-    model_dir = pushed_model_dir(serving_root)
-    if model_dir is None:
-        print(f"[pipeline] no model was pushed to {serving_root}: the Evaluator did not bless it (test AUC "
-              f"<= {configs.MIN_AUC}); see the Evaluator's output under {root}/tfx", file=sys.stderr)
-        return 1
-    print(f"[serving] pushed model: {model_dir}\n[serving] signatures:\n{describe_signatures(model_dir)}", flush=True)
-    return 0
+    print(run_summary(root, args.dataset, args.data_dir, args.variant), flush=True)
+    return 0 if pushed_model_dir(serving_root) else 1
 
 
 if __name__ == "__main__":

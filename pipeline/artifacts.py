@@ -116,6 +116,14 @@ def split_files(examples_uri: str, split: str) -> list:
     return files
 
 
+def pushed_model_dir(serving_root: str):
+    """The newest version folder the Pusher wrote under ``serving_root`` (what TF Serving loads), or None."""
+    if not os.path.isdir(serving_root):
+        return None
+    versions = sorted((d for d in os.listdir(serving_root) if d.isdigit()), key=int)
+    return os.path.join(serving_root, versions[-1]) if versions else None
+
+
 def transformed_files(output_root: str, pipeline_name: str, split: str) -> list:
     """The files of one split of the newest finished Transform's transformed examples."""
     return split_files(latest_artifact(output_root, pipeline_name, "Transform", "transformed_examples"), split)

@@ -28,5 +28,6 @@ echo "[install] installing tfx 1.16.0 and ml-pipelines-sdk 1.16.0 (--no-deps)"
 "${uv[@]}" pip install --quiet --python "$venv/bin/python" --no-deps -r "$here/requirements/tfx-nodeps.txt"
 echo "[install] installing this project (editable)"
 "${uv[@]}" pip install --quiet --python "$venv/bin/python" --no-deps -e "$here"
-"$venv/bin/python" -c "import tfx, tensorflow as tf, tensorflow_transform as tft; print('[install] ok: tfx', tfx.__version__, '| tensorflow', tf.__version__, '| tft', tft.__version__)"
+# promo_env first: it keeps TensorFlow's known start-up noise out of the check (promo_env.KNOWN_NOISE)
+"$venv/bin/python" -c "import promo_env, tfx, tensorflow as tf, tensorflow_transform as tft; print('[install] ok: tfx', tfx.__version__, '| tensorflow', tf.__version__, '| tft', tft.__version__)"
 echo "[install] done. Activate with: source $venv/bin/activate"

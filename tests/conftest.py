@@ -63,6 +63,8 @@ def _start_shared_run(folder: str) -> str:
 
 def pytest_collection_finish(session):
     # config._tmp_path_factory: the object behind the tmp_path_factory fixture, which hooks cannot request.
+    if session.config.option.collectonly:
+        return
     if any(RUN_FIXTURE in getattr(item, "fixturenames", ()) for item in session.items):
         _start_shared_run(_shared_folder(session.config._tmp_path_factory))
 
