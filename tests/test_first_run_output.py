@@ -1,5 +1,6 @@
 """What a first `python local_runner.py` prints by default, on the shared synthetic run (tests/conftest.py's `run`,
-whose first run's stdout and stderr are run.out and run.err in its root): progress, real warnings and the end-of-run summary; no known noise."""
+whose first run's stdout and stderr are run.out and run.err in its root): progress, real warnings and the
+end-of-run summary; no known noise."""
 import itertools
 import os
 
