@@ -30,6 +30,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 from trainer.base_model import ITEM_EMBEDDING, ITEM_INPUTS, USER_EMBEDDING, USER_INPUTS
+from trainer.baselines.common import BaselineConfig
 from trainer.item_tables import ItemTables, added_item_rows, pinnacle_similarity, table_rows
 from trainer.prompt_network import PersonalizedPromptNetwork, row_width
 from trainer.promo_losses import pape_loss, pfpe_loss
@@ -38,8 +39,8 @@ from transforms import features as F
 
 
 @dataclasses.dataclass(frozen=True)
-class PromoConfig:
-    """Prompt-stage hyperparameters (the PROMO Trainer's ``custom_config``)."""
+class PromoConfig(BaselineConfig):
+    """Prompt-stage hyperparameters (the PROMO Trainer's ``custom_config``); the learned baselines' are inherited."""
 
     variant: str = "promo"
     epochs: int = 3

@@ -136,13 +136,14 @@ def load_promo_config(promo_model: str):
     """The PromoConfig the prompt-stage Trainer saved beside its model (trainer/promo_task.py)."""
     from trainer.promo_model import PromoConfig
     from trainer.promo_task import CONFIG_FILE
+    from trainer.variants import BASELINES
 
     path = os.path.join(promo_model, "assets.extra", CONFIG_FILE)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path} is missing: the PROMO model predates refresh support; rerun the pipeline")
     with open(path) as handle:
         config = PromoConfig.from_custom_config(json.load(handle))
-    if config.variant in ("pretrain", "finetune", "promo_t"):
+    if config.variant in ("pretrain", "finetune", "promo_t") + BASELINES:
         raise ValueError(f"the pipeline's variant {config.variant!r} has no per-item prompt tables to refresh")
     return config
 
