@@ -10,7 +10,7 @@ setup(
     version="0.1.0",
     description="PROMO item cold-start recommender (RecSys '24) on TFX",
     python_requires=">=3.10,<3.12",
-    packages=["data", "evaluation", "pipeline", "serving", "trainer", "transforms"],
+    packages=["data", "evaluation", "pipeline", "serving", "trainer", "trainer.baselines", "transforms"],
     py_modules=["promo_env", "local_runner", "kubeflow_v2_runner"],
     package_data={"pipeline": ["schema/*.pbtxt"]},
 )

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import List, Sequence
 
+import numpy as np
 import tensorflow as tf
 
 from transforms import features as F
@@ -33,3 +34,13 @@ def transformed_dataset(
         sloppy_ordering=False,
     )
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def training_positives(train_files: List[str], tf_transform_output):
+    """(users, items): the user and item index of every positive transformed training example, in file order."""
+    users, items = [], []
+    for features, labels in transformed_dataset(train_files, tf_transform_output, 8192, (F.USER_INDEX, F.ITEM_INDEX), False).as_numpy_iterator():
+        positive = labels.reshape(-1) == 1
+        users.append(features[F.USER_INDEX][positive])
+        items.append(features[F.ITEM_INDEX][positive])
+    return np.concatenate(users), np.concatenate(items)

@@ -36,6 +36,7 @@ import tensorflow_recommenders as tfrs
 from tensorflow import keras
 
 from trainer.base_model import ITEM_EMBEDDING, ITEM_INPUTS, USER_EMBEDDING, USER_INPUTS
+from trainer.baselines.common import BaselineConfig
 from trainer.item_tables import ItemTables, added_item_rows, table_rows
 from trainer.prompt_network import PersonalizedPromptNetwork, row_width
 from trainer.promo_layers import PinnacleLists, PseudoPinnacleDonors, final_item_embedding, fusion_mlp, slot_mean
@@ -45,8 +46,8 @@ from transforms import features as F
 
 
 @dataclasses.dataclass(frozen=True)
-class PromoConfig:
-    """Prompt-stage hyperparameters (the PROMO Trainer's ``custom_config``)."""
+class PromoConfig(BaselineConfig):
+    """Prompt-stage hyperparameters (the PROMO Trainer's ``custom_config``); the learned baselines' are inherited."""
 
     variant: str = "promo"
     epochs: int = 3

@@ -1,20 +1,21 @@
 """The prompt stage's TFX Trainer entry point (``run_fn``): the base model from the first Trainer, frozen,
-tuned into PROMO (or one of its variants, or fine-tuned/left as is for comparison) and exported."""
+tuned into PROMO (or one of its variants, or fine-tuned/left as is, or a learned cold-start baseline of
+trainer/baselines/, for comparison) and exported."""
 from __future__ import annotations
 
 import dataclasses
 import json
 from typing import List
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 from tensorflow import keras
 from tfx import v1 as tfx
 
 from trainer.base_model import MODEL_INPUTS, VocabularySizes, compile_for_training
+from trainer.baselines import build_baseline
 from trainer.export import export_serving_model
-from trainer.inputs import transformed_dataset
+from trainer.inputs import training_positives, transformed_dataset
 from trainer.reproducibility import make_reproducible
 from trainer.retrieval import catalogue_features
 from trainer.item_tables import collect_item_tables
@@ -22,7 +23,7 @@ from trainer.optimizers import LazyAdam
 from trainer.liker_space import liker_space
 from trainer.promo_ls import LikerSpacePromo
 from trainer.promo_model import PromoConfig, PromoModel
-from trainer.variants import LIKER_SPACE
+from trainer.variants import BASELINES, LIKER_SPACE
 from transforms import features as F
 
 TABLE_FEATURES = (F.ITEM_INDEX, F.PINNACLE_CANDIDATES, F.NEGATIVE_USERS, F.ITEM_FEATURE_INDICES, F.IS_COLD)
@@ -53,13 +54,8 @@ def training_liker_space(tf_transform_output, train_files: List[str], config: Pr
     """The liker space (trainer/liker_space.py) of the transformed training examples' positives."""
     sizes = VocabularySizes.from_transform_output(tf_transform_output)
     print(f"[promo] building the rank-{config.liker_rank} liker space over {len(train_files)} file(s)", flush=True)
-    users, items = [], []
-    dataset = transformed_dataset(train_files, tf_transform_output, 8192, (F.USER_INDEX, F.ITEM_INDEX), False)
-    for features, labels in dataset.as_numpy_iterator():
-        positive = labels.reshape(-1) == 1
-        users.append(features[F.USER_INDEX][positive])
-        items.append(features[F.ITEM_INDEX][positive])
-    return liker_space(np.concatenate(users), np.concatenate(items), sizes.users, sizes.items, config.liker_rank, config.seed)
+    users, items = training_positives(train_files, tf_transform_output)
+    return liker_space(users, items, sizes.users, sizes.items, config.liker_rank, config.seed)
 
 
 def config_json(config: PromoConfig) -> str:
@@ -77,7 +73,9 @@ def train_prompt_stage(
         train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed)
         evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False)
         return fine_tune(base, train, evaluation, config)
-    if config.variant == LIKER_SPACE:
+    if config.variant in BASELINES:
+        model = build_baseline(base, item_tables(tf_transform_output, train_files), config, training_positives(train_files, tf_transform_output))
+    elif config.variant == LIKER_SPACE:
         model = LikerSpacePromo(base, item_tables(tf_transform_output, train_files), training_liker_space(tf_transform_output, train_files, config), config)
     else:
         model = PromoModel(base, item_tables(tf_transform_output, train_files), config)

@@ -59,5 +59,7 @@ PROMPT_INFORMATION = {name: "+".join(v.information) or None for name, v in PAPER
 LIKER_SPACE = "promo_ls"
 # What the pipeline trains and pushes unless told otherwise (local_runner.py, kubeflow_v2_runner.py).
 DEFAULT_VARIANT = LIKER_SPACE
-# The base as pre-trained, the base fine-tuned, PROMO's variants and PROMO-LS.
-VARIANTS = ("pretrain", "finetune") + tuple(PROMPT_INFORMATION) + (LIKER_SPACE,)
+# Learned cold-start baselines on the frozen base (trainer/baselines/).
+BASELINES = ("dropoutnet", "content_mapper", "aldi")
+# The base as pre-trained, the base fine-tuned, PROMO's variants, PROMO-LS and the learned baselines.
+VARIANTS = ("pretrain", "finetune") + tuple(PROMPT_INFORMATION) + (LIKER_SPACE,) + BASELINES

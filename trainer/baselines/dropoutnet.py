@@ -1,0 +1,88 @@
+"""DropoutNet (Volkovs, Yu, Poutanen, "DropoutNet: Addressing Cold Start in Recommender Systems", NeurIPS 2017).
+
+DropoutNet feeds each tower a user's / item's preference vector (U_u, V_v: a pre-trained latent model's) beside its
+content (Phi_u, Phi_v) and trains the towers f_U, f_V to reproduce the latent model's scores (Eq. 2):
+
+    O = sum_{u,v} (U_u V_v^T - f_U(U_u, Phi_u) f_V(V_v, Phi_v)^T)^2
+
+while zeroing the preference input at random during training (input dropout, §4 and Algorithm 1), so that the
+content path learns to stand in for it; a cold item is then scored with V_v = 0.
+
+Here the pre-trained latent model is the frozen base (trainer/base_model.py) and its two towers are f_U and f_V:
+- preference inputs: the user-id embedding and the history bag (U_u), the item-id embedding (V_v); kept frozen,
+  as DropoutNet's U and V are fixed inputs;
+- content inputs: the user and item feature bags (Phi_u, Phi_v);
+- f_U, f_V: a copy of the base's towers (the ``student``), started at the base's weights; the towers' MLPs and
+  feature-bag embeddings train, the preference embeddings do not;
+- target: U_u V_v^T is the frozen base's logit of the same (u, i) row (every logged and sampled-negative
+  training example), :func:`dropoutnet_objective`;
+- dropout (:func:`item_id_keep`): a warm item's id input is zeroed with probability ``dropout_rate`` (the paper
+  finds ~0.5 a good trade-off between warm and cold accuracy); a cold item's is always zeroed, in training as at
+  serving, since that is how it is served (in the paper cold items do not appear in training);
+- serving: warm items with both inputs, cold and unknown items (the OOV row) with content only.
+Only item cold start is modelled (no user dropout, no §4.3 mean-of-items transform for new users). The paper's
+text was not at hand: Eq. 2, Algorithm 1 and §4.3 are cited as the NeurIPS reviews quote them, the rest from memory.
+"""
+from __future__ import annotations
+
+import tensorflow as tf
+from tensorflow import keras
+
+from trainer.base_model import ITEM_EMBEDDING, MODEL_INPUTS, USER_EMBEDDING, USER_INPUTS
+from trainer.baselines.common import FrozenBaseModel
+from trainer.item_tables import ItemTables
+from transforms import features as F
+
+
+def item_id_keep(cold: tf.Tensor, rate: float, training: bool) -> tf.Tensor:
+    """[B] float, 1 where the item-id input is kept: at serving (``training`` False) keep = 1 - cold; in training
+    keep = (1 - cold) [r >= rate] with r ~ U[0, 1) per row, i.e. a warm row's id input dropped with probability
+    ``rate`` (DropoutNet's input dropout)."""
+    warm = 1.0 - cold
+    if not training:
+        return warm
+    return warm * tf.cast(tf.random.uniform(tf.shape(warm)) >= rate, warm.dtype)
+
+
+def dropoutnet_objective(teacher_logits: tf.Tensor, student_logits: tf.Tensor) -> tf.Tensor:
+    """Eq. 2 as a batch mean: mean_b (U_u V_v^T - f_U(U_u, Phi_u) . f_V(V_v, Phi_v))^2, the latent model's score
+    ``teacher_logits`` as the target of the towers' ``student_logits``."""
+    return tf.reduce_mean(tf.square(teacher_logits - student_logits))
+
+
+class DropoutNet(FrozenBaseModel):
+    """DropoutNet on the frozen base (module docstring): transformed features in, one logit per example out."""
+
+    def __init__(self, base: keras.Model, tables: ItemTables, config, **kwargs):
+        super().__init__(base, tables, config, **kwargs)
+        self.student = keras.models.clone_model(base)  # cloned frozen, as the base now is
+        self.student.set_weights(base.get_weights())
+        self.student.trainable = True
+        self.student_user_tower = self.student.get_layer("user_tower")
+        item_tower = self.student.get_layer("item_tower")
+        self.item_id_embedding = item_tower.get_layer(ITEM_EMBEDDING)
+        self.item_feature_bag = item_tower.get_layer("item_feature_bag")
+        self.item_mlp = item_tower.get_layer("item_mlp")
+        for frozen in (self.student_user_tower.get_layer(USER_EMBEDDING), self.student_user_tower.get_layer("history_bag"), self.item_id_embedding):
+            frozen.trainable = False  # the preference inputs U_u, V_v
+
+    def item_vector(self, item_index: tf.Tensor, feature_indices: tf.Tensor, keep: tf.Tensor) -> tf.Tensor:
+        """f_V(keep V_v, Phi_v): the base's item tower with its id-embedding input multiplied by ``keep``."""
+        preference = self.item_id_embedding(item_index) * keep[:, tf.newaxis]
+        return self.item_mlp(tf.concat([preference, self.item_feature_bag(feature_indices)], axis=1))
+
+    def user_embedding(self, features) -> tf.Tensor:
+        return self.student_user_tower({n: features[n] for n in USER_INPUTS})
+
+    def item_embedding(self, features) -> tf.Tensor:
+        """Served: warm items with their id input, cold and unknown ones without."""
+        index = features[F.ITEM_INDEX]
+        return self.item_vector(index, features[F.ITEM_FEATURE_INDICES], item_id_keep(self.cold(index), self.config.dropout_rate, False))
+
+    def compute_loss(self, inputs, training=False):
+        features, _ = inputs
+        index = features[F.ITEM_INDEX]
+        keep = item_id_keep(self.cold(index), self.config.dropout_rate, training)
+        items = self.item_vector(index, features[F.ITEM_FEATURE_INDICES], keep)
+        student = tf.reduce_sum(self.user_embedding(features) * items, axis=1)
+        return dropoutnet_objective(self.base({n: features[n] for n in MODEL_INPUTS}), student)
