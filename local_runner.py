@@ -147,8 +147,8 @@ def run(args: argparse.Namespace, progress: ComponentProgress) -> int:
 
     model_dir = pushed_model_dir(serving_root)
     if model_dir is None:
-        print(f"[pipeline] no model was pushed to {serving_root}: the Evaluator did not bless it (test AUC "
-              f"<= {configs.MIN_AUC}); see the Evaluator's output under {root}/tfx", file=sys.stderr)
+        print(f"[pipeline] no model was pushed to {serving_root}: the Evaluator did not bless it (eval NDCG@"
+              f"{configs.RANKING_CUTOFF} < {configs.MIN_NDCG}); see the Evaluator's output under {root}/tfx", file=sys.stderr)
         return 1
     print(f"[serving] pushed model: {model_dir}\n[serving] signatures:\n{describe_signatures(model_dir)}", flush=True)
     return 0
