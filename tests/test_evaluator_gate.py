@@ -2,8 +2,9 @@
 
 On a copy of the shared synthetic run (tests/conftest.py), the same command with ``--variant pretrain``: the prompt
 stage re-exports the base, which ranks cold items far worse than the run's PROMO-LS model, the latest blessed one.
-Only the PromoTrainer, the Evaluator and the Pusher run again. (Artifact URIs in the copied metadata still point
-into the original run, which is only read.)"""
+Only the PromoTrainer, the Evaluator and the Pusher run again: the pipeline reads the original run's examples folder,
+as ImportExampleGen's cache key holds that path (the copy's own would rerun every component). Artifact URIs in the
+copied metadata also still point into the original run, which is only read."""
 import os
 import shutil
 
@@ -12,6 +13,7 @@ import pytest
 import local_runner
 from data.examples import QUERY_IS_COLD
 from pipeline import configs
+from pipeline import pipeline as pipeline_module
 from pipeline.artifacts import latest_artifact
 
 pytestmark = pytest.mark.e2e
@@ -40,7 +42,11 @@ def worse(run, tmp_path_factory):
     shutil.copytree(run, root)
     serving = os.path.join(root, "serving_model", "promo")
     before = sorted(os.listdir(serving))
-    local_runner.main(ARGS + ["--variant", "pretrain", "--output-root", root])
+    create_pipeline = pipeline_module.create_pipeline
+    examples_dir = os.path.join(run, "data", "synthetic", "examples")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline_module, "create_pipeline", lambda **kwargs: create_pipeline(**{**kwargs, "examples_dir": examples_dir}))
+        local_runner.main(ARGS + ["--variant", "pretrain", "--output-root", root])
     return {"root": root, "before": before, "after": sorted(os.listdir(serving))}
 
 
