@@ -33,7 +33,7 @@ def _newest_blessing(root):
     config.sqlite.filename_uri = os.path.join(root, "metadata", NAME, "metadata.db")
     config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
     blessing = max(metadata_store.MetadataStore(config).get_artifacts_by_type("ModelBlessing"), key=lambda a: a.id)
-    return {key: value.int_value or value.string_value for key, value in blessing.custom_properties.items()}
+    return {key: getattr(value, value.WhichOneof("value")) for key, value in blessing.custom_properties.items()}
 
 
 @pytest.fixture(scope="module")
