@@ -6,6 +6,10 @@ containing the example's own item. Nothing from eval/test rows feeds any history
 Training examples are the training interactions plus ``n_train_negatives`` sampled items per positive (items
 the user has no training interaction with); eval/test examples are the held-out positive plus
 ``n_eval_negatives`` items the user never interacted with.
+
+The ranking eval set (:func:`build_ranking_examples`, what the Evaluator gates on) holds one query per eval
+positive: the positive and evaluation.protocol's ``sampled`` negatives, each row carrying the query's id and
+whether its positive is a cold item.
 """
 from __future__ import annotations
 
@@ -15,7 +19,9 @@ import numpy as np
 import pandas as pd
 
 from data.canonical import InteractionLog
-from data.splits import EVAL, TEST, TRAIN
+from data.splits import EVAL, TEST, TRAIN, cold_items
+from data.tfrecords import QUERY_COLUMNS
+from evaluation.protocol import SAMPLED_NEGATIVES, build_cases
 from transforms.features import HISTORY_LENGTH  # no TensorFlow import: names and sizes only
 
 # Sampled negatives per positive: per training positive, and per held-out (eval/test) positive.
@@ -25,6 +31,13 @@ EVAL_NEGATIVES = 4
 EXAMPLE_COLUMNS = (
     "user_id", "item_id", "timestamp", "label", "cr", "ir", "user_features", "item_features", "history",
 )
+
+# The ranking eval set: its split's name, and the two columns its rows add to EXAMPLE_COLUMNS. A query is one
+# eval positive with its negatives; QUERY_IS_COLD is 1 when that positive is a cold item, on every row of the
+# query (the per-row Transform flag is_cold would split a query between slices).
+EVAL_RANKING = "eval_ranking"
+QUERY_ID, QUERY_IS_COLD = QUERY_COLUMNS
+RANKING_NEGATIVES = SAMPLED_NEGATIVES  # per query: the paper's protocol, as benchmarks.quality ranks
 
 
 def catalogue(items: pd.DataFrame, interactions: pd.DataFrame) -> pd.Index:
@@ -126,14 +139,62 @@ def build_examples(
         held_out = split_frame[split_frame["split"] == name]
         parts[name] = [held_out, _with_negatives(held_out, all_seen, user_codes, item_codes, n_eval_negatives, rng)]
 
-    user_features = log.users.set_index("user_id")["user_features"]
-    item_features = log.items.set_index("item_id")["item_features"]
     result = {}
     for name, frames in parts.items():
         examples = pd.concat(frames, ignore_index=True)[["user_id", "item_id", "timestamp", "label", "cr", "ir"]]
-        examples["user_features"] = examples["user_id"].map(user_features).fillna("")
-        examples["item_features"] = examples["item_id"].map(item_features).fillna("")
-        examples["history"] = histories(examples, train_positives, history_length)
-        result[name] = examples.loc[:, list(EXAMPLE_COLUMNS)]
+        history = histories(examples, train_positives, history_length)
+        result[name] = _with_features(examples, log, history).loc[:, list(EXAMPLE_COLUMNS)]
     result[TRAIN] = result[TRAIN].iloc[rng.permutation(len(result[TRAIN]))].reset_index(drop=True)
     return result
+
+
+def _with_features(examples: pd.DataFrame, log: InteractionLog, history) -> pd.DataFrame:
+    """``examples`` with the user's and the item's feature bags and ``history`` (one string per row) added."""
+    examples = examples.copy()
+    examples["user_features"] = examples["user_id"].map(log.users.set_index("user_id")["user_features"]).fillna("")
+    examples["item_features"] = examples["item_id"].map(log.items.set_index("item_id")["item_features"]).fillna("")
+    examples["history"] = np.asarray(history, dtype=object)
+    return examples
+
+
+def build_ranking_examples(
+    log: InteractionLog,
+    split_frame: pd.DataFrame,
+    n_negatives: int = RANKING_NEGATIVES,
+    history_length: int = HISTORY_LENGTH,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The ranking eval set: EXAMPLE_COLUMNS plus QUERY_ID and QUERY_IS_COLD, one query per eval positive.
+
+    A query is the positive (label 1, its logged cr and ir) followed by ``n_negatives`` items the user never
+    touched in any split (label 0), drawn uniformly from the catalogue: the cases of evaluation.protocol's
+    ``sampled`` view of the eval split for ``seed``, which benchmarks.quality --split eval ranks too. Every row
+    of a query shares its timestamp (so its history) and the cold flag of its positive (data.splits.cold_items,
+    the rule Transform's is_cold follows). Query ids number the queries 0, 1, ... in the split's order.
+    """
+    items = catalogue(log.items, split_frame)
+    cold = cold_items(split_frame, items, log.config.cold_threshold)
+    cases = build_cases(split_frame, items, cold, "sampled", n_negatives, seed, split=EVAL)
+    if not cases:
+        raise ValueError("no eval positives to rank: every user has fewer than three positives (data.splits)")
+    positives = split_frame[(split_frame["split"] == EVAL) & (split_frame["label"] == 1)]
+    sizes = np.array([1 + len(case.negatives) for case in cases], dtype=np.int64)
+    query = np.repeat(np.arange(len(cases)), sizes)
+    first = np.r_[0, np.cumsum(sizes)[:-1]]  # each query's positive row
+    is_positive = np.zeros(len(query), bool)
+    is_positive[first] = True
+    rows = pd.DataFrame({
+        "user_id": positives["user_id"].to_numpy()[query],
+        "item_id": np.concatenate([[case.item_id, *case.negatives] for case in cases]),
+        "timestamp": positives["timestamp"].to_numpy()[query],
+        "label": is_positive.astype(np.int64),
+        "cr": np.where(is_positive, positives["cr"].to_numpy()[query], 0.0),
+        "ir": np.where(is_positive, positives["ir"].to_numpy()[query], 0.0),
+        QUERY_ID: query,
+        QUERY_IS_COLD: np.array([case.is_cold for case in cases], dtype=np.int64)[query],
+    })
+    # One history per query, the positive's: a negative is an item the user never touched, so it is in none of
+    # the user's training positives and the negative's own history (module docstring) is the positive's.
+    train_positives = split_frame[(split_frame["split"] == TRAIN) & (split_frame["label"] == 1)]
+    history = histories(positives.reset_index(drop=True), train_positives, history_length).to_numpy()[query]
+    return _with_features(rows, log, history).loc[:, [*EXAMPLE_COLUMNS, QUERY_ID, QUERY_IS_COLD]]

@@ -2,10 +2,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import dataclasses
+
 from data.canonical import InteractionLog
-from data.examples import build_examples, histories, sample_negatives
+from data.examples import QUERY_ID, QUERY_IS_COLD, build_examples, build_ranking_examples, histories, sample_negatives
 from data.splits import leave_one_out
 from data.synthetic import SYNTHETIC, generate
+from evaluation.protocol import build_cases
 
 
 def test_history_is_strictly_earlier_training_positives_without_own_item():
@@ -80,3 +83,63 @@ def test_features_are_attached_and_missing_ones_are_empty():
     train = build_examples(log, split_frame)["train"]
     assert (train.loc[train["user_id"] == "u0", "user_features"] == "").all()
     assert (train.loc[train["user_id"] == "u1", "user_features"] != "").all()
+
+
+def _tiny_log():
+    """Three users, items a..l, cold threshold 1. By time: u likes a, b, skips c, likes d (eval), e (test); v likes
+    a, f, b (eval), g (test); w likes a, b, i (eval), j (test). Training positives: a 3, b 2, f 1: a and b are warm."""
+    rows = [("u", "a", 1), ("u", "b", 1), ("u", "c", 0), ("u", "d", 1), ("u", "e", 1),
+            ("v", "a", 1), ("v", "f", 1), ("v", "b", 1), ("v", "g", 1),
+            ("w", "a", 1), ("w", "b", 1), ("w", "i", 1), ("w", "j", 1)]
+    interactions = pd.DataFrame(rows, columns=["user_id", "item_id", "label"])
+    interactions["timestamp"] = np.arange(len(rows)) * 10
+    interactions["cr"] = 0.5 * interactions["label"]
+    interactions["ir"] = 1.0 * interactions["label"]
+    users = pd.DataFrame({"user_id": ["u", "v", "w"], "user_features": ["age=1", "age=2", "age=3"]})
+    items = pd.DataFrame({"item_id": list("abcdefghijkl"), "item_features": [f"genre={k % 3}" for k in range(12)]})
+    config = dataclasses.replace(SYNTHETIC, cold_threshold=1)
+    return InteractionLog(config, interactions, users, items)
+
+
+def test_ranking_set_has_one_query_per_eval_positive_with_negatives_the_user_never_touched():
+    log = _tiny_log()
+    split_frame = leave_one_out(log.interactions)
+    rows = build_ranking_examples(log, split_frame, n_negatives=4, seed=0)
+    assert list(rows[QUERY_ID].drop_duplicates()) == [0, 1, 2] and (rows.groupby(QUERY_ID).size() == 5).all()
+    positives = rows[rows["label"] == 1]
+    assert list(positives[QUERY_ID]) == [0, 1, 2] and list(positives["item_id"]) == ["d", "b", "i"]
+    assert list(positives.index) == [0, 5, 10]  # each query starts with its positive
+    touched = {"u": set("abcde"), "v": set("abfg"), "w": set("abij")}
+    for query, group in rows.groupby(QUERY_ID):
+        user = group["user_id"].iloc[0]
+        negatives = group[group["label"] == 0]
+        assert (group["user_id"] == user).all() and len(negatives) == 4 and negatives["item_id"].is_unique
+        assert not set(negatives["item_id"]) & touched[user]  # c, u's logged skip, counts as touched
+        assert (negatives[["cr", "ir"]] == 0).all().all()
+        for column in ("timestamp", "history", "user_features", QUERY_IS_COLD):  # one value per query
+            assert group[column].nunique() == 1, (query, column)
+    # Per query: the positive's cold flag (d and i have no training positive, b has 2 > 1); a and b are warm
+    # negatives, cold queries included.
+    assert rows.groupby(QUERY_ID)[QUERY_IS_COLD].first().tolist() == [1, 0, 1]
+    assert positives["history"].tolist() == ["a b", "a f", "a b"]  # training positives before the eval positive
+    assert list(positives[["cr", "ir"]].itertuples(index=False, name=None)) == [(0.5, 1.0)] * 3
+
+
+def test_ranking_set_is_evaluation_protocols_sampled_view_of_the_eval_split_and_seeded():
+    log = _tiny_log()
+    split_frame = leave_one_out(log.interactions)
+    rows = build_ranking_examples(log, split_frame, n_negatives=4, seed=3)
+    cases = build_cases(split_frame, pd.Index(list("abcdefghijkl")), pd.Index(list("cdefghijkl")), "sampled", 4, 3, "eval")
+    assert [list(group["item_id"]) for _, group in rows.groupby(QUERY_ID)] == [[c.item_id, *c.negatives] for c in cases]
+    pd.testing.assert_frame_equal(rows, build_ranking_examples(log, split_frame, n_negatives=4, seed=3))
+    others = [build_ranking_examples(log, split_frame, n_negatives=4, seed=seed) for seed in (4, 5, 6)]
+    assert any(not other["item_id"].equals(rows["item_id"]) for other in others)
+
+
+def test_ranking_set_shares_each_querys_history_as_per_row_histories_would_give(synthetic_examples):
+    log, split_frame, _ = synthetic_examples
+    rows = build_ranking_examples(log, split_frame, n_negatives=20, seed=0)
+    train_positives = split_frame[(split_frame["split"] == "train") & (split_frame["label"] == 1)]
+    assert rows[QUERY_ID].nunique() == (split_frame["split"] == "eval").sum() > 50
+    assert (rows["history"] == histories(rows, train_positives, 20)).all() and (rows["history"] != "").mean() > 0.9
+    assert 0 < rows.groupby(QUERY_ID)[QUERY_IS_COLD].first().mean() < 1

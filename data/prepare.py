@@ -5,7 +5,9 @@
 
 Writes, under ``--out``:
   examples/{train,eval,test}/examples-*.tfrecord.gz  what ImportExampleGen reads, in order (data/tfrecords.py)
-  examples/{train,eval,test}/examples.csv   the same examples, readable (see data/examples.py)
+  examples/eval_ranking/examples-*.tfrecord.gz    the ranking eval set the Evaluator gates on (eval positives
+                                            with sampled negatives, by query; data/examples.py)
+  examples/{train,eval,test,eval_ranking}/examples.csv   the same examples, readable (see data/examples.py)
   canonical/{interactions,users,items}.csv  the canonical log with its ``split`` column (for evaluation)
   summary.json, summary.md                  the Table-1-style summary
   manifest.json                             settings, input-file fingerprints, every output's size
@@ -35,15 +37,18 @@ from typing import Dict, List, Optional
 from data import datasets
 from data.canonical import InteractionLog
 from data.errors import DataError
-from data.examples import EVAL_NEGATIVES, TRAIN_NEGATIVES, build_examples, catalogue
+from data.examples import (
+    EVAL_NEGATIVES, EVAL_RANKING, RANKING_NEGATIVES, TRAIN_NEGATIVES, build_examples, build_ranking_examples, catalogue,
+)
 from data.splits import TEST, TRAIN, cold_items, leave_one_out
 from data.tfrecords import write_examples
 from transforms.features import HISTORY_LENGTH  # no TensorFlow import: names and sizes only
 
 
 # Bump when the files written here change, so cached preparations are redone.
-# 3: duplicates merged; 4: train rows in a seeded random order; 5: several TFRecord files per split.
-FORMAT_VERSION = 5
+# 3: duplicates merged; 4: train rows in a seeded random order; 5: several TFRecord files per split;
+# 6: the eval_ranking split.
+FORMAT_VERSION = 6
 MANIFEST = "manifest.json"
 # Temporary folders beside --out: <prefix><name>.new-* (being written), <prefix><name>.old-* (being replaced).
 LEFTOVER_PREFIX = ".prepare-"
@@ -56,6 +61,7 @@ class PrepareSettings:
     data_dir: Optional[str] = None
     n_train_negatives: int = TRAIN_NEGATIVES
     n_eval_negatives: int = EVAL_NEGATIVES
+    n_ranking_negatives: int = RANKING_NEGATIVES  # per query of the ranking eval set (eval_ranking)
     history_length: int = HISTORY_LENGTH  # Transform keeps the last HISTORY_LENGTH items of a longer history
     seed: int = 0
     examples_per_file: int = 250_000  # TFRecord files per split hold at most this many rows (data/tfrecords.py)
@@ -68,7 +74,7 @@ class PrepareSettings:
 
 
 SETTING_MINIMUMS = {
-    "n_train_negatives": 0, "n_eval_negatives": 1, "history_length": 1, "seed": 0, "examples_per_file": 1,
+    "n_train_negatives": 0, "n_eval_negatives": 1, "n_ranking_negatives": 1, "history_length": 1, "seed": 0, "examples_per_file": 1,
 }
 
 
@@ -135,6 +141,9 @@ def prepare(settings: PrepareSettings, out_dir: str, log: Optional[InteractionLo
     split_frame = leave_one_out(log.interactions)
     examples = build_examples(
         log, split_frame, settings.n_train_negatives, settings.n_eval_negatives, settings.history_length, settings.seed
+    )
+    examples[EVAL_RANKING] = build_ranking_examples(
+        log, split_frame, settings.n_ranking_negatives, settings.history_length, settings.seed
     )
     summary = summarize(log, split_frame)
 
@@ -302,14 +311,16 @@ def main(argv=None) -> int:
                         help="sampled negatives per training positive")
     parser.add_argument("--eval-negatives", type=at_least(1), default=PrepareSettings.n_eval_negatives,
                         help="sampled negatives per eval/test positive")
+    parser.add_argument("--ranking-negatives", type=at_least(1), default=PrepareSettings.n_ranking_negatives,
+                        help="sampled negatives per query of the ranking eval set the Evaluator gates on")
     parser.add_argument("--history-length", type=at_least(1), default=PrepareSettings.history_length)
     parser.add_argument("--seed", type=at_least(0), default=0)
     parser.add_argument("--examples-per-file", type=at_least(1), default=PrepareSettings.examples_per_file,
                         help="most rows in one TFRecord file of a split (more files: more parallel Beam reads)")
     args = parser.parse_args(argv)
     settings = PrepareSettings(
-        args.dataset, args.data_dir, args.train_negatives, args.eval_negatives, args.history_length, args.seed,
-        args.examples_per_file,
+        args.dataset, args.data_dir, args.train_negatives, args.eval_negatives, args.ranking_negatives,
+        args.history_length, args.seed, args.examples_per_file,
     )
     try:
         summary = prepare(settings, args.out)

@@ -2,7 +2,9 @@
 
 ImportExampleGen ingests these. (CsvExampleGen infers each column's type from its values, so numeric ids
 such as MovieLens's would arrive as int64 and break the string-typed schema.) Empty feature bags are
-written as absent features, as the schema's variable-length bags expect.
+written as absent features, as the schema's variable-length bags expect. The ranking eval set's query columns
+(data/examples.py) are int64 features that only its rows carry; they are not in the schema, which describes
+what Transform and the Trainers read.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pandas as pd
 STRING_COLUMNS = ("user_id", "item_id", "user_features", "item_features", "history")
 INT_COLUMNS = ("timestamp", "label")
 FLOAT_COLUMNS = ("cr", "ir")
+QUERY_COLUMNS = ("query_id", "query_is_cold")  # int64, on the ranking eval set's rows only (data/examples.py)
 
 
 def to_example(row) -> bytes:
@@ -25,7 +28,7 @@ def to_example(row) -> bytes:
     for name in STRING_COLUMNS:
         value = str(row[name]) if row[name] is not None else ""
         feature[name] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[value.encode()] if value else []))
-    for name in INT_COLUMNS:
+    for name in INT_COLUMNS + tuple(c for c in QUERY_COLUMNS if c in row):
         feature[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=[int(row[name])]))
     for name in FLOAT_COLUMNS:
         feature[name] = tf.train.Feature(float_list=tf.train.FloatList(value=[float(row[name])]))

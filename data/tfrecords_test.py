@@ -31,3 +31,11 @@ def test_files_in_name_order_hold_the_rows_in_order(tmp_path):
     users = [tf.train.Example.FromString(r.numpy()).features.feature["user_id"].bytes_list.value[0] for r in records]
     assert users == [f"u{i}".encode() for i in range(7)]
     assert [sum(1 for _ in tf.data.TFRecordDataset(p, compression_type="GZIP")) for p in paths] == [3, 3, 1]
+
+
+def test_query_columns_are_written_as_int64_only_on_rows_that_have_them():
+    row = {"user_id": "u", "item_id": "i", "timestamp": 1, "label": 0, "cr": 0.0, "ir": 0.0,
+           "user_features": "", "item_features": "", "history": ""}
+    ranked = tf.train.Example.FromString(to_example({**row, "query_id": 7, "query_is_cold": 1})).features.feature
+    assert ranked["query_id"].int64_list.value == [7] and ranked["query_is_cold"].int64_list.value == [1]
+    assert not {"query_id", "query_is_cold"} & set(tf.train.Example.FromString(to_example(row)).features.feature)

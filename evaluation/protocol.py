@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 VIEWS = ("sampled", "cold_sampled", "full")
+SAMPLED_NEGATIVES = 100  # negatives per case in the sampled views (the paper's protocol)
 
 
 @dataclasses.dataclass
@@ -26,7 +27,7 @@ class Case:
 
 
 def build_cases(
-    split_frame: pd.DataFrame, catalogue: pd.Index, cold: pd.Index, view: str, n_negatives: int = 100, seed: int = 0, split: str = "test"
+    split_frame: pd.DataFrame, catalogue: pd.Index, cold: pd.Index, view: str, n_negatives: int = SAMPLED_NEGATIVES, seed: int = 0, split: str = "test"
 ) -> List[Case]:
     """The cases of ``view`` for every positive of ``split`` (see module docstring)."""
     if view not in VIEWS:

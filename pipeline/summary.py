@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
+from data.examples import QUERY_IS_COLD
 from pipeline import configs
 from pipeline.artifacts import latest_artifact, pushed_model_dir
 from transforms import features as F
 
 # Readable names of flag slices (a bare "is_cold=1" does not say which group it is): feature -> (value 0, value 1).
-_FLAG_NAMES = {F.IS_COLD: ("warm items", "cold items")}
+_FLAG_NAMES = {F.IS_COLD: ("warm items", "cold items"), QUERY_IS_COLD: ("warm targets", "cold targets")}
 
 
 def slice_name(key) -> str:

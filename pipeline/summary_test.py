@@ -146,6 +146,7 @@ def test_a_model_not_blessed_says_which_thresholds_failed_and_that_nothing_was_p
 @pytest.mark.parametrize("key, name", [
     ((), "overall"),
     (COLD, "cold items (is_cold=1)"),
+    ((("query_is_cold", 0),), "warm targets (query_is_cold=0)"),  # the Evaluator's per-query slice
     ((("is_cold", 2),), "is_cold=2"),
     ((("user_group", "a"), ("is_cold", 1)), "user_group=a, is_cold=1"),
     ((COLD, WARM), "cold items (is_cold=1) x warm items (is_cold=0)"),

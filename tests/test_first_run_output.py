@@ -48,7 +48,7 @@ def test_the_run_ends_with_the_summary(run, printed):
     assert summary[0].startswith("[summary] the Evaluator blessed the model: every threshold met")
     assert summary[1] == "[summary] Evaluator metrics by slice:"
     slices = [line.strip().split("  ")[0] for line in itertools.takewhile(lambda l: l.startswith("  "), summary[2:])]
-    assert slices[0] == "overall" and {"cold items (is_cold=1)", "warm items (is_cold=0)"} <= set(slices)
+    assert slices[0] == "overall" and {"cold targets (query_is_cold=1)", "warm targets (query_is_cold=0)"} <= set(slices)
     pushed = pushed_model_dir(os.path.join(run, "serving_model", "promo"))
     assert f"[summary] pushed: {pushed}" in summary
     assert any(line.startswith("[summary] signatures: ") and "recommend" in line for line in summary)

@@ -27,6 +27,8 @@ def test_compiled_json_names_every_component_and_passes_cloud_paths_and_dataflow
     assert "gcr.io/my-project/promo-tfx:0.1.0" in text
     assert "trainer.promo_task.run_fn" in text and "transforms.preprocessing.preprocessing_fn" in text
     assert "pipeline.example_gen.OrderPreservingExecutor" in text  # the image runs our ExampleGen executor
+    assert "pipeline.pusher.UnchangedModelExecutor" in text  # and our Pusher executor
+    assert "latest_blessed_model_resolver-model-blessing-resolver" in tasks  # the Evaluator's baseline
     assert '\\"cold_threshold\\": 20' in text or '"cold_threshold": 20' in text
     for sources in (code_version.TRANSFORM_SOURCES, code_version.TRAINER_SOURCES):  # the cache sees code edits
         assert code_version.code_version(sources) in text

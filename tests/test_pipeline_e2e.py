@@ -10,7 +10,8 @@ import tensorflow as tf
 
 import local_runner
 from pipeline import configs
-from data.examples import catalogue
+from pipeline.artifacts import latest_artifact
+from data.examples import QUERY_IS_COLD, catalogue
 from data.splits import cold_items
 from data.tfrecords import to_example
 from transforms import features as F
@@ -54,7 +55,6 @@ def test_recommend_is_the_top_k_of_serving_default_over_the_catalogue_without_th
     the index cannot: trainer/retrieval.py) and an unknown user."""
     import tensorflow_transform as tft
 
-    from pipeline.artifacts import latest_artifact
     from trainer.retrieval import MAX_EXCLUDED, RECOMMEND_K
 
     transform = tft.TFTransformOutput(latest_artifact(run, configs.pipeline_name("synthetic"), "Transform", "transform_graph"))
@@ -127,22 +127,31 @@ def test_transform_cold_flag_matches_the_training_counts(run, loaded, test_rows)
     assert 0 < expected.sum() < len(expected)
 
 
-def test_evaluator_reports_auc_overall_and_by_cold_flag(run):
+def test_evaluator_ranks_eval_queries_overall_and_by_query_cold_flag(run):
+    """The first (no-baseline) evaluation: NDCG@10 above the floor blessed the pushed model; a rerun evaluates again
+    (test_second_run_reuses_cached_artifacts)."""
     import tensorflow_model_analysis as tfma
 
-    (evaluation,) = glob.glob(os.path.join(run, "tfx", "promo-synthetic", "Evaluator", "evaluation", "*"))
-    result = tfma.load_eval_result(evaluation)
-    slices = {tuple(s) for s, _ in result.slicing_metrics}
-    assert () in slices and ((F.IS_COLD, 0),) in slices and ((F.IS_COLD, 1),) in slices
-    overall = dict(result.slicing_metrics)[()][""][""]
-    assert overall["auc"]["doubleValue"] > configs.MIN_AUC  # what blessed the pushed model
+    evaluations = glob.glob(os.path.join(run, "tfx", "promo-synthetic", "Evaluator", "evaluation", "*"))
+    evaluation = min(evaluations, key=lambda path: int(os.path.basename(path)))
+    metrics = {tuple(s): m[""] for s, m in tfma.load_eval_result(evaluation).slicing_metrics}
+    assert set(metrics) == {(), ((QUERY_IS_COLD, 0),), ((QUERY_IS_COLD, 1),)}
+    ndcg = {s: m[f"topK:{configs.RANKING_CUTOFF}"]["ndcg"]["doubleValue"] for s, m in metrics.items()}
+    assert ndcg[()] >= configs.MIN_NDCG and ndcg[((QUERY_IS_COLD, 1),)] > 0.045  # above random (1/log2 ranks / 101)
+    queries = pd.read_csv(os.path.join(run, "data", "synthetic", "examples", "eval_ranking", "examples.csv"))
+    assert metrics[()][""]["example_count"]["doubleValue"] == len(queries)
+    assert 1 <= metrics[()][""]["min_label_position"]["doubleValue"] < 101 and metrics[()][""]["auc"]["doubleValue"] > 0.5
+    assert tfma.load_validation_result(evaluation).validation_ok
 
 
 def test_second_run_reuses_cached_artifacts(run, run_timings):
-    """tests/conftest.py ran the same command twice: the second run took everything from the cache, pushed nothing."""
+    """tests/conftest.py ran the same command twice. The second run took everything up to the PromoTrainer from the
+    cache; its Evaluator ran once more (its baseline, the latest blessed model, is now the cached model itself),
+    blessed the model, and the Pusher pushed no second copy (docs/evaluator.md)."""
     first, second = run_timings
-    assert not first["cached"] and first["total_s"] > 10 * second["total_s"]
-    assert set(second["cached"]) == set(first["components_s"])
+    assert not first["cached"]
+    assert {"ImportExampleGen", "StatisticsGen", "Transform", "BaseTrainer", "PromoTrainer"} <= set(second["cached"])
+    assert os.path.exists(os.path.join(latest_artifact(run, "promo-synthetic", "Evaluator", "blessing"), "BLESSED"))
     assert len(os.listdir(os.path.join(run, "serving_model", "promo"))) == 1
 
 

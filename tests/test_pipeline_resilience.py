@@ -112,12 +112,14 @@ def test_rerun_after_a_crash_and_an_interrupt_reuses_every_finished_component(re
 
 
 def _evaluator_metrics(root):
-    """{slice: {metric: value}} of the run's Evaluator (overall and by cold flag)."""
+    """{slice: {(sub key, metric): value}} of the run's first Evaluator result (overall and by query cold flag; a
+    rerun evaluates again, against the model the first blessed: docs/evaluator.md)."""
     import tensorflow_model_analysis as tfma
 
-    evaluation = latest_artifact(root, "promo-synthetic", "Evaluator", "evaluation")
+    evaluations = glob.glob(os.path.join(root, "tfx", "promo-synthetic", "Evaluator", "evaluation", "*"))
+    evaluation = min(evaluations, key=lambda path: int(os.path.basename(path)))
     return {
-        tuple(slice_key): {name: value.get("doubleValue") for name, value in metrics[""][""].items()}
+        tuple(slice_key): {(sub, name): value.get("doubleValue") for sub, values in metrics[""].items() for name, value in values.items()}
         for slice_key, metrics in tfma.load_eval_result(evaluation).slicing_metrics
     }
 

@@ -3,8 +3,8 @@
 - ``serving_default``: raw, JSON-friendly string features (user_id, item_id, user_features, item_features,
   history; one string per row, '' when a bag is empty) -> ``score``, the predicted probability.
 - ``serving_tf_example``: serialized tf.Example rows -> ``score`` (what the Evaluator uses).
-- ``transform_features``: serialized tf.Example rows -> the transformed features (lets the Evaluator slice
-  on ``is_cold``, which the Transform graph computes).
+- ``transform_features``: serialized tf.Example rows -> the transformed features (e.g. ``is_cold``, which the
+  Transform graph computes).
 - ``user_embeddings`` (user_id, user_features, history) and ``item_embeddings`` (item_id, item_features) ->
   ``embedding``: vectors whose inner product is the model's logit, for an approximate-nearest-neighbour
   index. (PROMO's item vector is computed without removing any user from the item's pinnacle list; the

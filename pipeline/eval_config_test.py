@@ -1,0 +1,36 @@
+"""The Evaluator's TFMA config ranks the ranking eval set's cases as evaluation/metrics.py does (what
+benchmarks.quality reports): TFMA run in-process on rows with known scores, no pipeline."""
+import numpy as np
+import pytest
+import tensorflow_model_analysis as tfma
+
+from data.examples import QUERY_ID, QUERY_IS_COLD, build_ranking_examples
+from data.splits import leave_one_out
+from data.synthetic import generate
+from evaluation.metrics import rank_of_positive, ranking_metrics
+from pipeline import configs
+from pipeline.pipeline import eval_config
+
+
+def test_tfma_ndcg_and_min_label_position_equal_evaluation_metrics_overall_and_by_query_cold_flag(tmp_path):
+    log = generate(n_users=80, n_items=60, n_interactions=3000, seed=4)
+    rows = build_ranking_examples(log, leave_one_out(log.interactions), n_negatives=30, seed=0)
+    rows["score"] = np.random.default_rng(0).random(len(rows)) + 0.4 * rows["label"]  # no ties
+    config = eval_config()
+    del config.model_specs[:]
+    config.model_specs.add(label_key="label", prediction_key="score")  # these scores in place of a model's
+    # What TFX's Evaluator does without a baseline model: change thresholds dropped.
+    config = tfma.utils.update_eval_config_with_defaults(config, has_baseline=False, rubber_stamp=True)
+    result = tfma.analyze_raw_data(rows[["label", "score", QUERY_ID, QUERY_IS_COLD]], config, str(tmp_path))
+    got = {tuple(key): metrics[""] for key, metrics in result.slicing_metrics}
+
+    queries = rows.groupby(QUERY_ID)
+    ranks = queries.apply(lambda q: rank_of_positive(q["score"][q["label"] == 1].iloc[0], q["score"][q["label"] == 0].to_numpy()))
+    cold = queries[QUERY_IS_COLD].first()
+    k = configs.RANKING_CUTOFF
+    assert (ranks <= k).any() and (ranks > k).any() and 0 < cold.mean() < 1
+    for key, chosen in [((), cold >= 0), (((QUERY_IS_COLD, 1),), cold == 1), (((QUERY_IS_COLD, 0),), cold == 0)]:
+        expected = ranking_metrics(ranks[chosen].to_numpy(), cutoffs=(k,))
+        assert got[key][f"topK:{k}"]["ndcg"]["doubleValue"] == pytest.approx(expected[f"NDCG@{k}"], abs=1e-12), key
+        assert got[key][""]["min_label_position"]["doubleValue"] == pytest.approx(ranks[chosen].mean(), abs=1e-12), key
+        assert got[key][""]["example_count"]["doubleValue"] == rows[QUERY_ID].isin(ranks[chosen].index).sum()
