@@ -13,8 +13,9 @@ NAME = "promo-test"
 class Store:
     """A local run's metadata store, written the way TFX records executions (node contexts, events with keys)."""
 
-    def __init__(self, root):
-        path = artifacts.metadata_path(root, NAME)
+    def __init__(self, root, name=NAME):
+        self.name = name
+        path = artifacts.metadata_path(root, name)
         os.makedirs(os.path.dirname(path))
         config = pb.ConnectionConfig()
         config.sqlite.filename_uri = path
@@ -28,9 +29,9 @@ class Store:
         """Records one execution of ``node``; ``inputs``: {key: artifact id}; ``outputs``: {key: uri of a new
         artifact, or the id of one recorded before (what a cached execution records)}; returns {key: artifact id}
         of the outputs."""
-        context = self.store.get_context_by_type_and_name("node", f"{NAME}.{node}")
+        context = self.store.get_context_by_type_and_name("node", f"{self.name}.{node}")
         if context is None:
-            [context_id] = self.store.put_contexts([pb.Context(type_id=self.context_type, name=f"{NAME}.{node}")])
+            [context_id] = self.store.put_contexts([pb.Context(type_id=self.context_type, name=f"{self.name}.{node}")])
         else:
             context_id = context.id
         self.time += 1

@@ -5,10 +5,12 @@ import pytest
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from google.protobuf import json_format
+from ml_metadata.proto import metadata_store_pb2
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_model_analysis.proto import config_pb2, metrics_for_slice_pb2, validation_result_pb2
 
 from pipeline import configs
+from pipeline.artifacts_test import Store  # a hand-made ML Metadata store
 from pipeline.summary import run_summary, slice_name
 
 COLD, WARM = (("is_cold", 1),), (("is_cold", 0),)
@@ -26,7 +28,8 @@ def _write_records(path, protos):
 
 
 def write_evaluator_output(root, metrics, validation, blessed):
-    """<root>/tfx/promo-synthetic/Evaluator/{evaluation,blessing}/7 as TFMA and TFX write them.
+    """<root>/tfx/promo-synthetic/Evaluator/{evaluation,blessing}/7 as TFMA and TFX write them, recorded as a
+    finished Evaluator execution in the run's ML Metadata (where the summary looks them up).
 
     ``metrics``: {slice key: [(metric name, value, top k or None, model name, is_diff)]}.
     """
@@ -51,6 +54,9 @@ def write_evaluator_output(root, metrics, validation, blessed):
     _write_records(os.path.join(evaluation, "metrics-00000-of-00001.tfrecord"), protos)
     _write_records(os.path.join(evaluation, "validations.tfrecord"), [validation])
     open(os.path.join(blessing, "BLESSED" if blessed else "NOT_BLESSED"), "w").close()
+    Store(root, configs.pipeline_name("synthetic")).execution(
+        "Evaluator", metadata_store_pb2.Execution.COMPLETE, outputs={"evaluation": evaluation, "blessing": blessing}
+    )
 
 
 def write_pushed_model(root, version, signatures):
