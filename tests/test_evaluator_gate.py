@@ -14,7 +14,7 @@ import local_runner
 from data.examples import QUERY_IS_COLD
 from pipeline import configs
 from pipeline import pipeline as pipeline_module
-from pipeline.artifacts import latest_artifact
+from pipeline.artifacts import latest_artifact, metadata_store
 
 pytestmark = pytest.mark.e2e
 
@@ -26,13 +26,7 @@ NDCG = f"topK:{configs.RANKING_CUTOFF}"
 
 def _newest_blessing(root):
     """The custom properties of the newest ModelBlessing in ``root``'s ML Metadata."""
-    from ml_metadata import metadata_store
-    from ml_metadata.proto import metadata_store_pb2
-
-    config = metadata_store_pb2.ConnectionConfig()
-    config.sqlite.filename_uri = os.path.join(root, "metadata", NAME, "metadata.db")
-    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
-    blessing = max(metadata_store.MetadataStore(config).get_artifacts_by_type("ModelBlessing"), key=lambda a: a.id)
+    blessing = max(metadata_store(root, NAME).get_artifacts_by_type("ModelBlessing"), key=lambda a: a.id)
     return {key: getattr(value, value.WhichOneof("value")) for key, value in blessing.custom_properties.items()}
 
 
