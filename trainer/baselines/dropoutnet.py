@@ -50,16 +50,23 @@ def dropoutnet_objective(teacher_logits: tf.Tensor, student_logits: tf.Tensor) -
     return tf.reduce_mean(tf.square(teacher_logits - student_logits))
 
 
+def _trainable_copy(tower: keras.Model) -> keras.Model:
+    """A trainable copy of one of the base's towers, started at its weights. The towers are cloned, not the whole
+    base: an exported base loaded back carries the revived Transform layer (trainer/export.py's ``tft_layer``),
+    which has no config to clone."""
+    copy = keras.models.clone_model(tower)
+    copy.set_weights(tower.get_weights())
+    copy.trainable = True
+    return copy
+
+
 class DropoutNet(FrozenBaseModel):
     """DropoutNet on the frozen base (module docstring): transformed features in, one logit per example out."""
 
     def __init__(self, base: keras.Model, tables: ItemTables, config, **kwargs):
         super().__init__(base, tables, config, **kwargs)
-        self.student = keras.models.clone_model(base)  # cloned frozen, as the base now is
-        self.student.set_weights(base.get_weights())
-        self.student.trainable = True
-        self.student_user_tower = self.student.get_layer("user_tower")
-        item_tower = self.student.get_layer("item_tower")
+        self.student_user_tower = _trainable_copy(base.get_layer("user_tower"))
+        item_tower = _trainable_copy(base.get_layer("item_tower"))
         self.item_id_embedding = item_tower.get_layer(ITEM_EMBEDDING)
         self.item_feature_bag = item_tower.get_layer("item_feature_bag")
         self.item_mlp = item_tower.get_layer("item_mlp")

@@ -6,6 +6,7 @@ import tensorflow as tf
 from trainer.baselines.common_test import (
     COLD_ITEM, WARM_ITEM, base_weights_unchanged_by_training, tables, tiny_base, trains_and_serves, transformed,
 )
+from trainer.base_model import USER_INPUTS
 from trainer.baselines.dropoutnet import DropoutNet, dropoutnet_objective, item_id_keep
 from trainer.promo_model import PromoConfig
 from trainer.retrieval_test import ITEMS, USERS
@@ -70,3 +71,20 @@ def test_training_moves_the_towers_but_neither_the_teacher_nor_the_preference_in
 
 def test_dropoutnet_trains_and_exports_as_benchmarks_quality_does(workbench, tmp_path):
     trains_and_serves(workbench, "dropoutnet", str(tmp_path / "dropoutnet"))
+
+
+class _ConfiglessLayer(tf.keras.layers.Layer):
+    """As the Transform layer of an exported base loaded back (a revived layer): no config."""
+
+    def get_config(self):
+        raise NotImplementedError
+
+
+def test_builds_on_a_loaded_base_that_carries_a_layer_without_config():
+    """benchmarks.quality and the PromoTrainer give DropoutNet the exported base loaded back, which keeps the
+    Transform layer (trainer/export.py's tft_layer); cloning the whole base failed on it on ML-100K."""
+    base = tiny_base()
+    base.tft_layer = _ConfiglessLayer()
+    model = DropoutNet(base, tables(), PromoConfig(variant="dropoutnet"))
+    features = transformed([USERS[0]], [WARM_ITEM])
+    np.testing.assert_allclose(model.user_embedding(features).numpy(), base.get_layer("user_tower")({n: features[n] for n in USER_INPUTS}).numpy(), rtol=1e-6)
