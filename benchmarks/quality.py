@@ -3,12 +3,14 @@
     python -m benchmarks.quality                       # ML-100K, seeds 0 1 2, every variant
     python -m benchmarks.quality --split eval          # the same on validation (for tuning; never tune on test)
     python -m benchmarks.quality --variants pretrain promo --seeds 0
+    python -m benchmarks.quality --seeds 0 1 2 3 4 --jobs 2   # the models shared among 2 processes (2 cores)
 
 Runs the pipeline once (cached after the first time) for the Transform output, then per seed trains the base
 and every variant in-process with the pipeline's own training functions, exports each, and ranks the held-out
 positives through the exported model's serving signature in three views (evaluation/protocol.py), beside
 random, popularity and user-kNN rankers. Writes benchmarks/results/quality-<dataset>-<split>.{md,json} and
-a score-histogram PNG (the paper's Fig. 2) for the base and PROMO.
+a score-histogram PNG (the paper's Fig. 2) for the base and PROMO. The numbers do not depend on --jobs: every model
+is trained from its seed's base, seeded, in one process.
 """
 from __future__ import annotations
 
@@ -52,7 +54,20 @@ def parse_args(argv=None):
     parser.add_argument("--promo", default="{}", help="JSON overrides of PromoConfig, e.g. '{\"lambda2\": 0.5}'")
     parser.add_argument("--views", nargs="+", default=list(VIEWS), choices=VIEWS)
     parser.add_argument("--tag", default="", help="suffix for the results files")
-    return parser.parse_args(argv)
+    add_reuse_run(parser)
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="worker processes the (seed, model) tasks are shared among (training uses about one core: 2 on 2 cores)")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    return args
+
+
+def add_reuse_run(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reuse-run", action="store_true",
+        help="read the last pipeline run's output as it is, without running the pipeline (which, after a trainer/ "
+             "edit, first retrains and re-evaluates its own model; the Transform output is what is read)")
 
 
 def _format(values: List[float]) -> str:
@@ -113,17 +128,24 @@ def group_scores(ranker, cases, cold: pd.Index) -> Dict[str, np.ndarray]:
     }
 
 
+def run_pipeline_once(dataset: str, root: str, data_dir=None) -> None:
+    """`python local_runner.py` on ``dataset`` under ``root`` (from the cache after the first time)."""
+    pipeline_args = ["--dataset", dataset, "--output-root", root] + (["--data-dir", data_dir] if data_dir else [])
+    if local_runner.main(pipeline_args) != 0:
+        raise RuntimeError(f"the pipeline failed on {dataset}")
+
+
 class Workbench:
     """A pipeline run's Transform output and held-out split, loaded once, to train and rank models in-process
     (used by :func:`main` and by benchmarks/tune.py)."""
 
-    def __init__(self, dataset: str, output_root: str, split: str, data_dir=None):
+    def __init__(self, dataset: str, output_root: str, split: str, data_dir=None, run_pipeline: bool = True):
+        """``run_pipeline`` False: read the output of an earlier run (--jobs' worker processes, whose parent ran it)."""
         import tensorflow_transform as tft
 
         root = os.path.abspath(output_root)
-        pipeline_args = ["--dataset", dataset, "--output-root", root] + (["--data-dir", data_dir] if data_dir else [])
-        if local_runner.main(pipeline_args) != 0:
-            raise RuntimeError(f"the pipeline failed on {dataset}")
+        if run_pipeline:
+            run_pipeline_once(dataset, root, data_dir)
         pipeline_name = configs.pipeline_name(dataset)
         self.dataset, self.root, self.split = dataset, root, split
         self.transform_graph = latest_artifact(root, pipeline_name, "Transform", "transform_graph")
@@ -162,48 +184,109 @@ class Workbench:
             export_serving_model(base, self.tf_transform_output, path, item_features=self.item_features)
         return path
 
-    def train(self, custom_config: Dict, base_dir: str, model_dir: str) -> SavedModelRanker:
-        """Trains the prompt stage of ``custom_config`` (PromoConfig keys) on ``base_dir``, exports it at
-        ``model_dir`` and returns its ranker."""
-        from trainer.export import export_serving_model
+    def train(self, custom_config: Dict, base_dir: str, model_dir: str, callbacks=()) -> SavedModelRanker:
+        """Trains the prompt stage of ``custom_config`` (PromoConfig keys) on ``base_dir`` (with the Keras
+        ``callbacks``), exports it at ``model_dir`` and returns its ranker."""
         from trainer.promo_model import PromoConfig
         from trainer.promo_task import load_base_model, train_prompt_stage
 
         config = PromoConfig.from_custom_config(custom_config)
-        model = train_prompt_stage(load_base_model(base_dir), self.tf_transform_output, self.train_files, self.eval_files, config)
+        model = train_prompt_stage(load_base_model(base_dir), self.tf_transform_output, self.train_files, self.eval_files, config, callbacks)
+        return self.export(model, model_dir)
+
+    def export(self, model, model_dir: str) -> SavedModelRanker:
+        """Exports ``model`` at ``model_dir`` as the Trainer does and returns its ranker."""
+        from trainer.export import export_serving_model
+
         export_serving_model(model, self.tf_transform_output, model_dir, item_features=self.item_features)
         return SavedModelRanker(model_dir, self.users, self.items, self.histories)
+
+
+LEARNING_FREE = ("random", "popularity", "user-kNN", "user-kNN (shrink 3)")
+FIG2_MODELS = ("pretrain", "promo")
+
+
+def learning_free_ranker(bench: Workbench, name: str, seed: int):
+    if name == "random":
+        return RandomRanker(seed)
+    if name == "popularity":
+        return PopularityRanker(bench.train_positives)
+    return UserKnnRanker(bench.train_positives, shrinkage=3 if name == "user-kNN (shrink 3)" else 0)
+
+
+def score_model(bench: Workbench, args, seed: int, name: str):
+    """({view: metrics}, the Fig. 2 scores or None) of one model (a learning-free ranker or a variant trained on
+    the seed's base) on one seed's cases."""
+    with tempfile.TemporaryDirectory() as scratch:
+        if name in LEARNING_FREE:
+            ranker = learning_free_ranker(bench, name, seed)
+        else:
+            custom_config = {"seed": seed, **json.loads(args.promo), "variant": name}
+            ranker = bench.train(custom_config, bench.base_dir(seed, args.base_epochs), os.path.join(scratch, name))
+        metrics = {view: evaluate(ranker, bench.cases(view, seed)) for view in args.views}
+        fig2 = group_scores(ranker, bench.cases("sampled", seed), bench.cold) if seed == args.seeds[0] and name in FIG2_MODELS else None
+    line = metrics[args.views[0]]
+    print(f"[quality] seed {seed} {name:>14}: {args.views[0]} cold HR@10 {100 * line['cold']['HR@10']:.1f} "
+          f"NDCG@10 {100 * line['cold']['NDCG@10']:.1f} | all HR@10 {100 * line['all']['HR@10']:.1f}", flush=True)
+    return metrics, fig2
+
+
+def tasks(args) -> List[tuple]:
+    """(seed, model) in the order of the results: per seed the learning-free rankers, then ``args.variants``."""
+    return [(seed, name) for seed in args.seeds for name in LEARNING_FREE + tuple(args.variants)]
+
+
+def collect(todo: List[tuple], outputs: List[dict], seeds: List[int], views) -> Dict[str, Dict[str, list]]:
+    """{model: {view: [metrics of each of ``seeds``, in that order]}} (the results file's form) from the
+    ``outputs`` ({view: metrics}) of the ``todo`` tasks (seed, model), in whatever order they ran."""
+    by_task = dict(zip(todo, outputs))
+    models = list(dict.fromkeys(name for _, name in todo))
+    return {name: {view: [by_task[(seed, name)][view] for seed in seeds] for view in views} for name in models}
+
+
+_worker_bench = None  # the Workbench of a --jobs worker process
+
+
+def _start_worker(args) -> None:
+    global _worker_bench
+    _worker_bench = Workbench(args.dataset, args.output_root, args.split, args.data_dir, run_pipeline=False)
+
+
+def _worker_base(args, seed: int) -> str:
+    return _worker_bench.base_dir(seed, args.base_epochs)
+
+
+def _worker_task(args, task):
+    return score_model(_worker_bench, args, *task)
+
+
+def run_tasks(args, todo: List[tuple]) -> List[tuple]:
+    """``score_model`` of every task, in this process or (``args.jobs`` > 1) shared among worker processes: the
+    pipeline runs here first, then the workers train the seeds' bases, then take the (seed, model) tasks one by
+    one as they become free."""
+    if args.jobs == 1:
+        bench = Workbench(args.dataset, args.output_root, args.split, args.data_dir, run_pipeline=not args.reuse_run)
+        return [score_model(bench, args, seed, name) for seed, name in todo]
+    import functools
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if not args.reuse_run:
+        run_pipeline_once(args.dataset, os.path.abspath(args.output_root), args.data_dir)
+    # Started fresh (spawn: TensorFlow does not survive a fork); each loads the run's output once.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(args.jobs, mp_context=context, initializer=_start_worker, initargs=(args,)) as pool:
+        list(pool.map(functools.partial(_worker_base, args), args.seeds))  # before any task needs one
+        return list(pool.map(functools.partial(_worker_task, args), todo, chunksize=1))
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
-    bench = Workbench(args.dataset, args.output_root, args.split, args.data_dir)
-    overrides = json.loads(args.promo)
-
-    results: Dict[str, Dict[str, list]] = {}
-    fig2: Dict[str, Dict[str, np.ndarray]] = {}
-
-    def record(name, ranker, seed):
-        per_view = results.setdefault(name, {v: [] for v in args.views})
-        for view in args.views:
-            per_view[view].append(evaluate(ranker, bench.cases(view, seed)))
-        line = per_view[args.views[0]][-1]
-        print(f"[quality] seed {seed} {name:>14}: {args.views[0]} cold HR@10 {100 * line['cold']['HR@10']:.1f} "
-              f"NDCG@10 {100 * line['cold']['NDCG@10']:.1f} | all HR@10 {100 * line['all']['HR@10']:.1f}", flush=True)
-
-    with tempfile.TemporaryDirectory() as scratch:
-        for seed in args.seeds:
-            record("random", RandomRanker(seed), seed)
-            record("popularity", PopularityRanker(bench.train_positives), seed)
-            record("user-kNN", UserKnnRanker(bench.train_positives), seed)
-            record("user-kNN (shrink 3)", UserKnnRanker(bench.train_positives, shrinkage=3), seed)
-            base_dir = bench.base_dir(seed, args.base_epochs)
-            for variant in args.variants:
-                ranker = bench.train({"seed": seed, **overrides, "variant": variant}, base_dir, os.path.join(scratch, f"{variant}-{seed}"))
-                record(variant, ranker, seed)
-                if seed == args.seeds[0] and variant in ("pretrain", "promo"):
-                    fig2[variant] = group_scores(ranker, bench.cases("sampled", seed), bench.cold)
+    todo = tasks(args)
+    outputs = run_tasks(args, todo)
+    results = collect(todo, [metrics for metrics, _ in outputs], args.seeds, args.views)
+    fig2 = {name: scores for (_, name), (_, scores) in zip(todo, outputs) if scores is not None}
 
     elapsed = time.monotonic() - started
     name = f"quality-{args.dataset}-{args.split}{('-' + args.tag) if args.tag else ''}"

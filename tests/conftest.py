@@ -61,6 +61,26 @@ def _start_shared_run(folder: str) -> str:
     return root
 
 
+# Scheduling (pytest-xdist, --dist loadfile hands out whole modules in collection order): the modules marked
+# own_pipeline_runs start their own pipeline runs and go first, so that they overlap the unit tests; the modules
+# that need the shared run go last, so that no worker waits for it while unit tests are left.
+OWN_RUNS_MARK = "own_pipeline_runs"
+
+
+def _module_rank(items) -> int:
+    if any(item.get_closest_marker(OWN_RUNS_MARK) for item in items):
+        return 0
+    return 2 if any(RUN_FIXTURE in getattr(item, "fixturenames", ()) for item in items) else 1
+
+
+def pytest_collection_modifyitems(session, config, items):
+    modules = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+    ranked = sorted(modules.values(), key=_module_rank)  # stable: directory order within a rank
+    items[:] = [item for module in ranked for item in module]
+
+
 def pytest_collection_finish(session):
     # config._tmp_path_factory: the object behind the tmp_path_factory fixture, which hooks cannot request.
     if session.config.option.collectonly:

@@ -144,6 +144,14 @@ def test_evaluator_ranks_eval_queries_overall_and_by_query_cold_flag(run):
     assert tfma.load_validation_result(evaluation).validation_ok
 
 
+@pytest.mark.parametrize("trainer", ["BaseTrainer", "PromoTrainer"])
+def test_each_trainer_writes_tensorboard_logs_to_its_model_run(run, trainer):
+    """Training and validation summaries per epoch, where `tensorboard --logdir` and TFX look (trainer/task.py)."""
+    model_run = latest_artifact(run, "promo-synthetic", trainer, "model_run")
+    events = {os.path.basename(folder) for folder, _, files in os.walk(model_run) if any(f.startswith("events.out.tfevents") for f in files)}
+    assert {"train", "validation"} <= events, events
+
+
 def test_second_run_reuses_cached_artifacts(run, run_timings):
     """tests/conftest.py ran the same command twice. The second run took everything up to the PromoTrainer from the
     cache; its Evaluator ran once more (its baseline, the latest blessed model, is now the cached model itself),

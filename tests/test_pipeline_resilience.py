@@ -12,7 +12,7 @@ import pytest
 import local_runner
 from pipeline.artifacts import execution_states, latest_artifact
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_pipeline_runs]
 
 ARGS = ["--dataset", "synthetic", "--epochs", "3", "--beam-workers", "1"]  # as tests/conftest.py
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

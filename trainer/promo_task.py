@@ -18,6 +18,7 @@ from trainer.export import export_serving_model
 from trainer.inputs import training_positives, transformed_dataset
 from trainer.reproducibility import make_reproducible
 from trainer.retrieval import catalogue_features
+from trainer.task import training_logs
 from trainer.item_tables import collect_item_tables
 from trainer.optimizers import LazyAdam
 from trainer.liker_space import liker_space
@@ -35,11 +36,11 @@ def load_base_model(path: str) -> keras.Model:
     return keras.models.load_model(path, compile=False)
 
 
-def fine_tune(base: keras.Model, train: tf.data.Dataset, evaluation: tf.data.Dataset, config: PromoConfig) -> keras.Model:
+def fine_tune(base: keras.Model, train: tf.data.Dataset, evaluation: tf.data.Dataset, config: PromoConfig, callbacks=()) -> keras.Model:
     """The Fine-tune baseline: every weight of ``base`` (a fresh copy, as loaded) trained further on L_rec."""
     base.trainable = True
     compile_for_training(base, config.learning_rate)
-    base.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2)
+    base.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=list(callbacks))
     return base
 
 
@@ -63,16 +64,18 @@ def config_json(config: PromoConfig) -> str:
 
 
 def train_prompt_stage(
-    base: keras.Model, tf_transform_output, train_files: List[str], eval_files: List[str], config: PromoConfig
+    base: keras.Model, tf_transform_output, train_files: List[str], eval_files: List[str], config: PromoConfig,
+    callbacks=(),
 ) -> keras.Model:
-    """Returns the model of ``config.variant`` trained on ``train_files`` (validated on ``eval_files``)."""
+    """Returns the model of ``config.variant`` trained on ``train_files`` (validated on ``eval_files``);
+    ``callbacks`` are Keras callbacks of the fit (benchmarks/warm_memory.py ranks with the model after each epoch)."""
     make_reproducible(config.seed)
     if config.variant == "pretrain":
         return base
     if config.variant == "finetune":
         train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed)
         evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False)
-        return fine_tune(base, train, evaluation, config)
+        return fine_tune(base, train, evaluation, config, callbacks)
     if config.variant in BASELINES:
         model = build_baseline(base, item_tables(tf_transform_output, train_files), config, training_positives(train_files, tf_transform_output))
     elif config.variant == LIKER_SPACE:
@@ -85,7 +88,7 @@ def train_prompt_stage(
     evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, names, False)
     first_batch, _ = next(iter(train))
     model({name: first_batch[name] for name in MODEL_INPUTS})  # records the serving inputs, which saving needs
-    model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2)
+    model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=list(callbacks))
     return model
 
 
@@ -94,7 +97,7 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     config = PromoConfig.from_custom_config(fn_args.custom_config)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     base = load_base_model(fn_args.base_model)
-    model = train_prompt_stage(base, tf_transform_output, fn_args.train_files, fn_args.eval_files, config)
+    model = train_prompt_stage(base, tf_transform_output, fn_args.train_files, fn_args.eval_files, config, [training_logs(fn_args)])
     export_serving_model(
         model, tf_transform_output, fn_args.serving_model_dir, {CONFIG_FILE: config_json(config)},
         item_features=catalogue_features(model, tf_transform_output, fn_args.train_files),

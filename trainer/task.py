@@ -36,14 +36,23 @@ class TrainingConfig(TowerConfig):
         return TowerConfig(**{f.name: getattr(self, f.name) for f in dataclasses.fields(TowerConfig)})
 
 
-def train_base_model(tf_transform_output, train_files: List[str], eval_files: List[str], config: TrainingConfig) -> tf.keras.Model:
-    """Trains the two-tower base on ``train_files``, validating on ``eval_files`` after each epoch."""
+def training_logs(fn_args: tfx.components.FnArgs) -> tf.keras.callbacks.TensorBoard:
+    """The Trainer's TensorBoard logs (losses and metrics per epoch), in its ``model_run`` output, where TFX and
+    `tensorboard --logdir` look for them."""
+    return tf.keras.callbacks.TensorBoard(fn_args.model_run_dir, update_freq="epoch", profile_batch=0)
+
+
+def train_base_model(
+    tf_transform_output, train_files: List[str], eval_files: List[str], config: TrainingConfig, callbacks=()
+) -> tf.keras.Model:
+    """Trains the two-tower base on ``train_files``, validating on ``eval_files`` after each epoch (with the Keras
+    ``callbacks``)."""
     make_reproducible(config.seed)
     train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed)
     evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False)
     model = build_two_tower(VocabularySizes.from_transform_output(tf_transform_output), config.tower_config())
     compile_for_training(model, config.learning_rate)
-    model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2)
+    model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=list(callbacks))
     return model
 
 
@@ -51,7 +60,7 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     """Trains the base model on the transformed train split, validates on eval, exports for serving."""
     config = TrainingConfig.from_custom_config(fn_args.custom_config)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    model = train_base_model(tf_transform_output, fn_args.train_files, fn_args.eval_files, config)
+    model = train_base_model(tf_transform_output, fn_args.train_files, fn_args.eval_files, config, [training_logs(fn_args)])
     export_serving_model(  # the recommend index needs each item's training feature bag, which this model keeps nowhere
         model, tf_transform_output, fn_args.serving_model_dir, item_features=item_feature_table(tf_transform_output, fn_args.train_files)
     )

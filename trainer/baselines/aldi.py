@@ -22,7 +22,7 @@ The paper's text was not at hand; every term follows the authors' public code (g
 cold_start/ALDI.py for the losses and main.py for f_i and a, read for this implementation), whose defaults alpha 0.9,
 beta 0.05, gamma 0.1, M 4 are BaselineConfig's. Differences: the authors' student has tanh hidden layers with batch
 normalisation and an L2 penalty (here ReLU, no penalty); their teacher-qualifying weighting is off by default
-(``--tws 0``), here on (``aldi_popularity_weights``); the user mapper's hidden width is ``content_hidden``.
+(``--tws 0``), here on (``aldi_popularity_weights``); the generator's and user mapper's hidden width is ``aldi_hidden``.
 """
 from __future__ import annotations
 
@@ -104,8 +104,8 @@ class Aldi(FrozenBaseModel):
         super().__init__(base, tables, config, **kwargs)
         dim = self.item_tower.output_shape[-1]
         vocab = self.item_tower.get_layer("item_feature_bag").vocab_size
-        self.item_generator = ContentEncoder(vocab, config.content_hidden, dim, name="item_generator")  # f_I
-        self.user_mapper = mlp(config.content_hidden, dim, "user_mapper")  # f_U
+        self.item_generator = ContentEncoder(vocab, config.aldi_hidden, dim, name="item_generator")  # f_I
+        self.user_mapper = mlp(config.aldi_hidden, dim, "user_mapper")  # f_U
         self.item_weights = tf.constant(item_weights, tf.float32)
         self.warm_rows = tf.constant(np.flatnonzero(tables.is_cold == 0), tf.int64)
 

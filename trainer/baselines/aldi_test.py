@@ -64,7 +64,7 @@ def test_item_frequency_and_the_teacher_qualifying_weight():
 
 def _model():
     base = tiny_base()
-    return base, Aldi(base, tables(), PromoConfig(variant="aldi", content_hidden=8), np.ones(len(tables().is_cold), np.float32))
+    return base, Aldi(base, tables(), PromoConfig(variant="aldi", aldi_hidden=8), np.ones(len(tables().is_cold), np.float32))
 
 
 def test_warm_items_score_as_the_teacher_and_cold_and_unknown_ones_as_the_student():

@@ -31,8 +31,11 @@ class BaselineConfig:
     # DropoutNet (trainer/baselines/dropoutnet.py): probability that a warm training example's item-id input is
     # zeroed (the paper's input dropout; it reports ~0.5 as a good rate).
     dropout_rate: float = 0.5
-    # Content mapper and ALDI: hidden units of the content encoder f(c_i) (and of ALDI's user mapper).
-    content_hidden: int = 128
+    # Content mapper: hidden units of its content encoder f(c_i); 64 chosen on the eval split
+    # (benchmarks/results/tune-ml-100k-eval-content_mapper.md).
+    content_hidden: int = 64
+    # ALDI: hidden units of its item generator f_I(c_i) and user mapper f_U.
+    aldi_hidden: int = 128
     # ALDI (trainer/baselines/aldi.py): weights of the ranking, identification and rating alignment terms (the
     # authors' code's alpha, beta, gamma defaults) and the cap M of the popularity-aware weight tanh(a f_i) <= tanh(M).
     aldi_rank_weight: float = 0.9

@@ -172,7 +172,7 @@ def test_the_baselines_are_variants_and_take_their_settings_from_the_prompt_stag
     assert set(BASELINES) <= set(VARIANTS) and len(BASELINES) == 3
     custom_config = {"variant": "dropoutnet", "dropout_rate": 0.7, "aldi_rank_weight": 2.0, "code_version": "x"}
     config = PromoConfig.from_custom_config(custom_config)
-    assert (config.dropout_rate, config.aldi_rank_weight, config.content_hidden) == (0.7, 2.0, 128)
+    assert (config.dropout_rate, config.aldi_rank_weight, config.content_hidden, config.aldi_hidden) == (0.7, 2.0, 64, 128)
     # what benchmarks.quality --promo '{...}' passes, and what the prompt-stage Trainer saves and refresh reads
     assert json.loads(json.dumps(dataclasses.asdict(config)))["dropout_rate"] == 0.7
 

@@ -24,8 +24,10 @@ def test_training_drops_a_warm_items_id_input_at_the_rate_and_a_cold_items_alway
     np.testing.assert_array_equal(item_id_keep(cold, rate, training=False).numpy(), 1.0 - cold.numpy())
 
 
-def test_the_objective_is_the_mean_squared_gap_to_the_pretrained_score():
-    assert dropoutnet_objective(tf.constant([1.0, -2.0]), tf.constant([0.5, 1.0])).numpy() == pytest.approx((0.25 + 9.0) / 2)
+def test_the_objective_is_the_mean_squared_gap_to_the_pretrained_score_over_warm_rows():
+    teacher, student = tf.constant([1.0, -2.0, 5.0]), tf.constant([0.5, 1.0, -5.0])
+    assert dropoutnet_objective(teacher, student, tf.constant([0.0, 0.0, 1.0])).numpy() == pytest.approx((0.25 + 9.0) / 2)
+    assert dropoutnet_objective(teacher, student, tf.constant([1.0, 1.0, 1.0])).numpy() == 0.0  # no warm row
 
 
 def _model(rate=0.5):

@@ -1,0 +1,33 @@
+"""benchmarks/quality.py's bookkeeping: the (seed, model) tasks and putting their results back together."""
+import argparse
+
+import pytest
+
+from benchmarks.quality import LEARNING_FREE, collect, parse_args, tasks
+
+
+def test_tasks_are_per_seed_the_learning_free_rankers_then_the_variants():
+    args = argparse.Namespace(seeds=[3, 1], variants=["pretrain", "promo_ls"])
+    assert tasks(args) == [(3, name) for name in LEARNING_FREE + ("pretrain", "promo_ls")] + [(1, name) for name in LEARNING_FREE + ("pretrain", "promo_ls")]
+
+
+def test_collect_lists_every_models_metrics_in_the_commands_seed_order_whatever_order_the_tasks_ran_in():
+    todo = [(1, "promo"), (3, "random"), (1, "random"), (3, "promo")]  # as two workers might have finished them
+    outputs = [{"sampled": f"{name}{seed}", "cold_sampled": f"c-{name}{seed}"} for seed, name in todo]
+    merged = collect(todo, outputs, [3, 1], ["sampled", "cold_sampled"])
+    assert merged == {
+        "promo": {"sampled": ["promo3", "promo1"], "cold_sampled": ["c-promo3", "c-promo1"]},
+        "random": {"sampled": ["random3", "random1"], "cold_sampled": ["c-random3", "c-random1"]},
+    }
+    assert list(merged) == ["promo", "random"]  # models in task order
+
+
+def test_collect_refuses_a_task_that_did_not_run():
+    with pytest.raises(KeyError):
+        collect([(0, "random")], [{"sampled": 1}], [0, 1], ["sampled"])
+
+
+def test_jobs_must_be_positive():
+    assert parse_args(["--jobs", "2"]).jobs == 2 and parse_args([]).jobs == 1
+    with pytest.raises(SystemExit):
+        parse_args(["--jobs", "0"])
