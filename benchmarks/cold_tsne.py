@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks import report
-from benchmarks.quality import Workbench
+from benchmarks.quality import Workbench, add_reuse_run
 
 POPULARITY_GROUPS = ((0, 0, "0"), (1, 5, "1-5"), (6, 10, "6-10"), (11, float("inf"), "11+"))  # training positives
 
@@ -95,9 +95,10 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variants", nargs="+", default=["pretrain", "promo", "promo_ls"])
     parser.add_argument("--base-epochs", type=int, default=3)
+    add_reuse_run(parser)
     args = parser.parse_args(argv)
     started = time.monotonic()
-    bench = Workbench(args.dataset, args.output_root, "test", args.data_dir)
+    bench = Workbench(args.dataset, args.output_root, "test", args.data_dir, run_pipeline=not args.reuse_run)
     cold = [str(i) for i in bench.cold if i in set(bench.items["item_id"])]
     features = bench.items.set_index("item_id").loc[cold, "item_features"].tolist()
     counts = bench.train_positives["item_id"].value_counts().reindex(cold, fill_value=0)

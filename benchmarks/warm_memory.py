@@ -24,7 +24,7 @@ import numpy as np
 from tensorflow import keras
 
 from benchmarks import report
-from benchmarks.quality import Workbench
+from benchmarks.quality import Workbench, add_reuse_run
 from evaluation.scoring import evaluate
 
 GROUPS = ("all", "warm", "cold")
@@ -88,9 +88,10 @@ def main(argv=None) -> int:
     parser.add_argument("--variants", nargs="+", default=["finetune", "promo", "promo_ls"])
     parser.add_argument("--epochs", type=int, default=3, help="prompt-stage epochs (the Trainer's default)")
     parser.add_argument("--base-epochs", type=int, default=3)
+    add_reuse_run(parser)
     args = parser.parse_args(argv)
     started = time.monotonic()
-    bench = Workbench(args.dataset, args.output_root, args.split, args.data_dir)
+    bench = Workbench(args.dataset, args.output_root, args.split, args.data_dir, run_pipeline=not args.reuse_run)
     runs: Dict[str, List[List[dict]]] = {variant: [] for variant in args.variants}
     with tempfile.TemporaryDirectory() as scratch:
         for seed in args.seeds:
