@@ -39,6 +39,9 @@ PAPER_ABLATIONS = (
     ("promo_t", "PROMO-T (no prompt network)", "Table 4", ABLATIONS_ML100K_COLD["promo_t"]),
     ("promo", "PROMO (pinnacle feedback, per-item networks)", "Tables 2-4", _paper("PROMO (paper)")),
     ("promo_ls", "PROMO-LS (ours, not in the paper)", "-", None),
+    ("dropoutnet", "DropoutNet (learned cold-start baseline)", "Table 2", _paper("DropoutNet (paper)")),
+    ("content_mapper", "content mapper (CB2CF's idea)", "Table 2 (CB2CF)", _paper("CB2CF (paper)")),
+    ("aldi", "ALDI (SIGIR 2023; not in the paper)", "-", None),
 )
 VIEWS = ("sampled", "cold_sampled")
 

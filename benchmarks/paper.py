@@ -9,6 +9,8 @@ TABLE2_ML100K_COLD = {
     "Pre-train (paper)": (14.6, 26.2, 9.3, 13.3),
     "Fine-tune (paper)": (17.4, 28.2, 10.7, 14.2),
     "DSSM (paper)": (16.4, 29.1, 10.7, 15.1),
+    "DropoutNet (paper)": (16.1, 28.6, 10.2, 14.2),
+    "CB2CF (paper)": (15.7, 26.4, 9.9, 13.1),
     "PROMO (paper)": (33.7, 43.3, 25.5, 28.6),
 }
 
