@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks import report
-from benchmarks.quality import Workbench, add_reuse_run
+from benchmarks.quality import Workbench, workbench_arguments
 
 POPULARITY_GROUPS = ((0, 0, "0"), (1, 5, "1-5"), (6, 10, "6-10"), (11, float("inf"), "11+"))  # training positives
 
@@ -89,16 +89,12 @@ def main(argv=None) -> int:
     from sklearn.manifold import TSNE
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="ml-100k")
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--output-root", default="runs")
+    workbench_arguments(parser)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variants", nargs="+", default=["pretrain", "promo", "promo_ls"])
-    parser.add_argument("--base-epochs", type=int, default=3)
-    add_reuse_run(parser)
     args = parser.parse_args(argv)
     started = time.monotonic()
-    bench = Workbench(args.dataset, args.output_root, "test", args.data_dir, run_pipeline=not args.reuse_run)
+    bench = Workbench.from_args(args, "test")
     cold = [str(i) for i in bench.cold if i in set(bench.items["item_id"])]
     features = bench.items.set_index("item_id").loc[cold, "item_features"].tolist()
     counts = bench.train_positives["item_id"].value_counts().reindex(cold, fill_value=0)

@@ -44,17 +44,13 @@ def parse_args(argv=None):
     from trainer.variants import VARIANTS
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="ml-100k")
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--output-root", default="runs")
+    workbench_arguments(parser)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--split", default="test", choices=["test", "eval"], help="held-out split to rank")
-    parser.add_argument("--base-epochs", type=int, default=3)
     parser.add_argument("--promo", default="{}", help="JSON overrides of PromoConfig, e.g. '{\"lambda2\": 0.5}'")
     parser.add_argument("--views", nargs="+", default=list(VIEWS), choices=VIEWS)
     parser.add_argument("--tag", default="", help="suffix for the results files")
-    add_reuse_run(parser)
     parser.add_argument("--jobs", type=int, default=1,
                         help="worker processes the (seed, model) tasks are shared among (training uses about one core: 2 on 2 cores)")
     args = parser.parse_args(argv)
@@ -63,7 +59,12 @@ def parse_args(argv=None):
     return args
 
 
-def add_reuse_run(parser: argparse.ArgumentParser) -> None:
+def workbench_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of every benchmark that trains on a pipeline run's output through a :class:`Workbench`."""
+    parser.add_argument("--dataset", default="ml-100k")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--output-root", default="runs")
+    parser.add_argument("--base-epochs", type=int, default=3)
     parser.add_argument(
         "--reuse-run", action="store_true",
         help="read the last pipeline run's output as it is, without running the pipeline (which, after a trainer/ "
@@ -166,6 +167,11 @@ class Workbench:
         self.cold = cold_items(self.split_frame, self.items_index, summary["cold_threshold"])
         self.train_positives = self.split_frame[(self.split_frame["split"] == "train") & (self.split_frame["label"] == 1)]
 
+    @classmethod
+    def from_args(cls, args, split: str, run_pipeline: bool = True) -> "Workbench":
+        """The Workbench of :func:`workbench_arguments`' options (no pipeline run with ``--reuse-run``)."""
+        return cls(args.dataset, args.output_root, split, args.data_dir, run_pipeline=run_pipeline and not args.reuse_run)
+
     def cases(self, view: str, seed: int):
         return build_cases(self.split_frame, self.items_index, self.cold, view, seed=seed, split=self.split)
 
@@ -249,7 +255,7 @@ _worker_bench = None  # the Workbench of a --jobs worker process
 
 def _start_worker(args) -> None:
     global _worker_bench
-    _worker_bench = Workbench(args.dataset, args.output_root, args.split, args.data_dir, run_pipeline=False)
+    _worker_bench = Workbench.from_args(args, args.split, run_pipeline=False)
 
 
 def _worker_base(args, seed: int) -> str:
@@ -265,7 +271,7 @@ def run_tasks(args, todo: List[tuple]) -> List[tuple]:
     pipeline runs here first, then the workers train the seeds' bases, then take the (seed, model) tasks one by
     one as they become free."""
     if args.jobs == 1:
-        bench = Workbench(args.dataset, args.output_root, args.split, args.data_dir, run_pipeline=not args.reuse_run)
+        bench = Workbench.from_args(args, args.split)
         return [score_model(bench, args, seed, name) for seed, name in todo]
     import functools
     import multiprocessing

@@ -28,7 +28,7 @@ from typing import Dict, List
 import numpy as np
 
 from benchmarks import report
-from benchmarks.quality import Workbench, add_reuse_run
+from benchmarks.quality import Workbench, workbench_arguments
 from evaluation.scoring import evaluate
 
 DEFAULT_GRID = {"rank_weight": [4.0, 16.0], "cold_weight": [4.0, 8.0, 16.0]}
@@ -78,19 +78,15 @@ def markdown(points, summaries, chosen, args, elapsed) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="ml-100k")
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--output-root", default="runs")
+    workbench_arguments(parser)
     parser.add_argument("--variant", default="promo_ls")
     parser.add_argument("--grid", default=json.dumps(DEFAULT_GRID), help="JSON: PromoConfig field -> list of values")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--base-epochs", type=int, default=3)
     parser.add_argument("--min-all", type=float, default=65.0, help="all-target HR@10 floor (x100) of the selection")
-    add_reuse_run(parser)
     args = parser.parse_args(argv)
     points = grid_points(json.loads(args.grid))
     started = time.monotonic()
-    bench = Workbench(args.dataset, args.output_root, "eval", args.data_dir, run_pipeline=not args.reuse_run)
+    bench = Workbench.from_args(args, "eval")
     runs: List[List[Dict]] = [[] for _ in points]
     with tempfile.TemporaryDirectory() as scratch:
         for seed in args.seeds:

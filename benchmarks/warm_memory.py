@@ -24,7 +24,7 @@ import numpy as np
 from tensorflow import keras
 
 from benchmarks import report
-from benchmarks.quality import Workbench, add_reuse_run
+from benchmarks.quality import Workbench, workbench_arguments
 from evaluation.scoring import evaluate
 
 GROUPS = ("all", "warm", "cold")
@@ -80,18 +80,14 @@ def plot(runs: Dict[str, List[List[dict]]], path: str) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="ml-100k")
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--output-root", default="runs")
+    workbench_arguments(parser)
     parser.add_argument("--split", default="test", choices=["test", "eval"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--variants", nargs="+", default=["finetune", "promo", "promo_ls"])
     parser.add_argument("--epochs", type=int, default=3, help="prompt-stage epochs (the Trainer's default)")
-    parser.add_argument("--base-epochs", type=int, default=3)
-    add_reuse_run(parser)
     args = parser.parse_args(argv)
     started = time.monotonic()
-    bench = Workbench(args.dataset, args.output_root, args.split, args.data_dir, run_pipeline=not args.reuse_run)
+    bench = Workbench.from_args(args, args.split)
     runs: Dict[str, List[List[dict]]] = {variant: [] for variant in args.variants}
     with tempfile.TemporaryDirectory() as scratch:
         for seed in args.seeds:
