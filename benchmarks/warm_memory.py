@@ -71,6 +71,7 @@ def plot(runs: Dict[str, List[List[dict]]], path: str) -> None:
     for ax, group in zip(axes, GROUPS):
         for model, values in curves(runs, group).items():
             ax.plot(range(values.shape[1]), values.mean(axis=0), marker="o", label=model)
+        ax.set_xticks(range(len(next(iter(runs.values()))[0])))
         ax.set_title(f"{group}-target HR@10")
         ax.set_xlabel("prompt-stage epoch (0: the base)")
         ax.legend(fontsize=8)
