@@ -1,4 +1,6 @@
-"""The paper's Fig. 5 on real data: does prompt tuning forget what the base knew about warm items?
+"""Memory of warm knowledge (filed as "the paper's Fig. 5"): does prompt tuning lose what the base knew about warm
+items? (The paper's Fig. 5 itself is pinnacle-feedback retention under streaming negative feedback on ML-1M,
+which an offline split cannot replay.)
 
     python -m benchmarks.warm_memory                                  # ML-100K, test split, seed 0
     python -m benchmarks.warm_memory --split eval --seeds 0 1 --variants finetune promo_ls
