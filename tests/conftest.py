@@ -61,7 +61,8 @@ def _start_shared_run(folder: str) -> str:
     return root
 
 
-# Scheduling (pytest-xdist, --dist loadfile hands out whole modules in collection order): the modules marked
+# Scheduling (pytest-xdist, --dist loadfile --no-loadscope-reorder hands out whole modules in collection order;
+# without that option it hands out the modules with the most tests first): the modules marked
 # own_pipeline_runs start their own pipeline runs and go first, so that they overlap the unit tests; the modules
 # that need the shared run go last, so that no worker waits for it while unit tests are left.
 OWN_RUNS_MARK = "own_pipeline_runs"
