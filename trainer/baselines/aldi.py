@@ -31,25 +31,20 @@ import tensorflow as tf
 from tensorflow import keras
 
 from trainer.base_model import ITEM_INPUTS, USER_INPUTS
-from trainer.baselines.common import ContentEncoder, FrozenBaseModel, mlp
+from trainer.baselines.common import ContentEncoder, FrozenBaseModel, masked_mean, mlp
 from trainer.item_tables import ItemTables
 from transforms import features as F
 
 
-def _masked_mean(values: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
-    """sum_b mask_b values_b / sum_b mask_b (0 when the mask is empty)."""
-    return tf.math.divide_no_nan(tf.reduce_sum(mask * values), tf.reduce_sum(mask))
-
-
 def student_bpr(student_pos, student_neg, mask):
     """L_bpr = mean_b softplus(s_uj - s_ui) over the rows ``mask`` keeps: the student's own ranking loss."""
-    return _masked_mean(tf.nn.softplus(student_neg - student_pos), mask)
+    return masked_mean(tf.nn.softplus(student_neg - student_pos), mask)
 
 
 def rating_alignment(teacher_pos, teacher_neg, student_pos, student_neg, mask):
     """L_rating = mean_b |t_ui - s_ui| + |t_uj - s_uj|: the student's scores aligned with the teacher's, value by
     value (rating distribution aligning)."""
-    return _masked_mean(tf.abs(teacher_pos - student_pos) + tf.abs(teacher_neg - student_neg), mask)
+    return masked_mean(tf.abs(teacher_pos - student_pos) + tf.abs(teacher_neg - student_neg), mask)
 
 
 def _soft_bce(teacher_logit, student_logit):
@@ -61,7 +56,7 @@ def _soft_bce(teacher_logit, student_logit):
 def ranking_alignment(teacher_pos, teacher_neg, student_pos, student_neg, weights, mask):
     """L_rank = mean_b w_i BCE(sigmoid(t_ui - t_uj), s_ui - s_uj): the student ranks i above j as surely as the
     teacher does (ranking aligning)."""
-    return _masked_mean(weights * _soft_bce(teacher_pos - teacher_neg, student_pos - student_neg), mask)
+    return masked_mean(weights * _soft_bce(teacher_pos - teacher_neg, student_pos - student_neg), mask)
 
 
 def identification_gap(positive_items, sampled_items):
@@ -77,7 +72,7 @@ def identification_alignment(teacher_pos_items, teacher_neg_items, student_pos_i
     (identification aligning)."""
     teacher = identification_gap(teacher_pos_items, teacher_neg_items)
     student = identification_gap(student_pos_items, student_neg_items)
-    return _masked_mean(weights * _soft_bce(teacher, student), mask)
+    return masked_mean(weights * _soft_bce(teacher, student), mask)
 
 
 def item_frequencies(users: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:

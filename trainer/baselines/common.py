@@ -46,6 +46,11 @@ class BaselineConfig:
     aldi_popularity_weights: bool = True
 
 
+def masked_mean(values: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+    """sum_b mask_b values_b / sum_b mask_b (0 when the mask is empty): a batch mean over the rows ``mask`` keeps."""
+    return tf.math.divide_no_nan(tf.reduce_sum(mask * values), tf.reduce_sum(mask))
+
+
 def mlp(hidden_units: int, output_dim: int, name: str) -> keras.Sequential:
     """Dense(hidden_units, relu) -> Dense(output_dim)."""
     return keras.Sequential([keras.layers.Dense(hidden_units, activation="relu"), keras.layers.Dense(output_dim)], name=name)

@@ -31,7 +31,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 from trainer.base_model import ITEM_EMBEDDING, MODEL_INPUTS, USER_EMBEDDING, USER_INPUTS
-from trainer.baselines.common import FrozenBaseModel
+from trainer.baselines.common import FrozenBaseModel, masked_mean
 from trainer.item_tables import ItemTables
 from transforms import features as F
 
@@ -50,8 +50,7 @@ def dropoutnet_objective(teacher_logits: tf.Tensor, student_logits: tf.Tensor, c
     """Eq. 2 as a batch mean over the warm rows: sum_b [b warm] (U_u V_v^T - f_U(U_u, Phi_u) . f_V(V_v, Phi_v))^2 /
     sum_b [b warm], the latent model's score ``teacher_logits`` as the target of the towers' ``student_logits``;
     cold rows (``cold`` 1) weigh zero. 0 for a batch without warm rows."""
-    warm = 1.0 - cold
-    return tf.math.divide_no_nan(tf.reduce_sum(warm * tf.square(teacher_logits - student_logits)), tf.reduce_sum(warm))
+    return masked_mean(tf.square(teacher_logits - student_logits), 1.0 - cold)
 
 
 def _trainable_copy(tower: keras.Model) -> keras.Model:
