@@ -95,7 +95,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     bench = Workbench.from_args(args, "test")
-    cold = [str(i) for i in bench.cold if i in set(bench.items["item_id"])]
+    catalogue_items = set(bench.items["item_id"])
+    cold = [str(i) for i in bench.cold if i in catalogue_items]
     features = bench.items.set_index("item_id").loc[cold, "item_features"].tolist()
     counts = bench.train_positives["item_id"].value_counts().reindex(cold, fill_value=0)
     groups = [popularity_group(int(c)) for c in counts]

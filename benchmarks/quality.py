@@ -190,15 +190,18 @@ class Workbench:
             export_serving_model(base, self.tf_transform_output, path, item_features=self.item_features)
         return path
 
-    def train(self, custom_config: Dict, base_dir: str, model_dir: str, callbacks=()) -> SavedModelRanker:
-        """Trains the prompt stage of ``custom_config`` (PromoConfig keys) on ``base_dir`` (with the Keras
-        ``callbacks``), exports it at ``model_dir`` and returns its ranker."""
+    def fit(self, custom_config: Dict, base_dir: str, callbacks=()):
+        """The prompt stage of ``custom_config`` (PromoConfig keys) trained on ``base_dir``, with the Keras
+        ``callbacks``."""
         from trainer.promo_model import PromoConfig
         from trainer.promo_task import load_base_model, train_prompt_stage
 
         config = PromoConfig.from_custom_config(custom_config)
-        model = train_prompt_stage(load_base_model(base_dir), self.tf_transform_output, self.train_files, self.eval_files, config, callbacks)
-        return self.export(model, model_dir)
+        return train_prompt_stage(load_base_model(base_dir), self.tf_transform_output, self.train_files, self.eval_files, config, callbacks)
+
+    def train(self, custom_config: Dict, base_dir: str, model_dir: str) -> SavedModelRanker:
+        """:meth:`fit`, exported at ``model_dir``: its ranker."""
+        return self.export(self.fit(custom_config, base_dir), model_dir)
 
     def export(self, model, model_dir: str) -> SavedModelRanker:
         """Exports ``model`` at ``model_dir`` as the Trainer does and returns its ranker."""
@@ -208,16 +211,14 @@ class Workbench:
         return SavedModelRanker(model_dir, self.users, self.items, self.histories)
 
 
-LEARNING_FREE = ("random", "popularity", "user-kNN", "user-kNN (shrink 3)")
+# The rankers that learn nothing, by name: (workbench, seed) -> ranker.
+LEARNING_FREE = {
+    "random": lambda bench, seed: RandomRanker(seed),
+    "popularity": lambda bench, seed: PopularityRanker(bench.train_positives),
+    "user-kNN": lambda bench, seed: UserKnnRanker(bench.train_positives),
+    "user-kNN (shrink 3)": lambda bench, seed: UserKnnRanker(bench.train_positives, shrinkage=3),
+}
 FIG2_MODELS = ("pretrain", "promo")
-
-
-def learning_free_ranker(bench: Workbench, name: str, seed: int):
-    if name == "random":
-        return RandomRanker(seed)
-    if name == "popularity":
-        return PopularityRanker(bench.train_positives)
-    return UserKnnRanker(bench.train_positives, shrinkage=3 if name == "user-kNN (shrink 3)" else 0)
 
 
 def score_model(bench: Workbench, args, seed: int, name: str):
@@ -225,7 +226,7 @@ def score_model(bench: Workbench, args, seed: int, name: str):
     the seed's base) on one seed's cases."""
     with tempfile.TemporaryDirectory() as scratch:
         if name in LEARNING_FREE:
-            ranker = learning_free_ranker(bench, name, seed)
+            ranker = LEARNING_FREE[name](bench, seed)
         else:
             custom_config = {"seed": seed, **json.loads(args.promo), "variant": name}
             ranker = bench.train(custom_config, bench.base_dir(seed, args.base_epochs), os.path.join(scratch, name))
@@ -239,7 +240,7 @@ def score_model(bench: Workbench, args, seed: int, name: str):
 
 def tasks(args) -> List[tuple]:
     """(seed, model) in the order of the results: per seed the learning-free rankers, then ``args.variants``."""
-    return [(seed, name) for seed in args.seeds for name in LEARNING_FREE + tuple(args.variants)]
+    return [(seed, name) for seed in args.seeds for name in (*LEARNING_FREE, *args.variants)]
 
 
 def collect(todo: List[tuple], outputs: List[dict], seeds: List[int], views) -> Dict[str, Dict[str, list]]:

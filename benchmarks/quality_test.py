@@ -8,7 +8,9 @@ from benchmarks.quality import LEARNING_FREE, collect, parse_args, tasks
 
 def test_tasks_are_per_seed_the_learning_free_rankers_then_the_variants():
     args = argparse.Namespace(seeds=[3, 1], variants=["pretrain", "promo_ls"])
-    assert tasks(args) == [(3, name) for name in LEARNING_FREE + ("pretrain", "promo_ls")] + [(1, name) for name in LEARNING_FREE + ("pretrain", "promo_ls")]
+    models = ("random", "popularity", "user-kNN", "user-kNN (shrink 3)", "pretrain", "promo_ls")
+    assert tuple(LEARNING_FREE) == models[:4]
+    assert tasks(args) == [(3, name) for name in models] + [(1, name) for name in models]
 
 
 def test_collect_lists_every_models_metrics_in_the_commands_seed_order_whatever_order_the_tasks_ran_in():

@@ -69,11 +69,12 @@ def plot(runs: Dict[str, List[List[dict]]], path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    epochs = range(len(next(iter(runs.values()))[0]))
     fig, axes = plt.subplots(1, len(GROUPS), figsize=(4.5 * len(GROUPS), 3.5))
     for ax, group in zip(axes, GROUPS):
         for model, values in curves(runs, group).items():
-            ax.plot(range(values.shape[1]), values.mean(axis=0), marker="o", label=model)
-        ax.set_xticks(range(len(next(iter(runs.values()))[0])))
+            ax.plot(epochs, values.mean(axis=0), marker="o", label=model)
+        ax.set_xticks(epochs)
         ax.set_title(f"{group}-target HR@10")
         ax.set_xlabel("prompt-stage epoch (0: the base)")
         ax.legend(fontsize=8)
@@ -99,7 +100,7 @@ def main(argv=None) -> int:
             base = evaluate(bench.train({"variant": "pretrain", "seed": seed}, base_dir, os.path.join(scratch, f"base-{seed}")), cases)
             for variant in args.variants:
                 callback = RankEachEpoch(bench, cases, os.path.join(scratch, f"{variant}-{seed}"))
-                bench.train({"variant": variant, "seed": seed, "epochs": args.epochs}, base_dir, os.path.join(scratch, f"{variant}-{seed}-final"), [callback])
+                bench.fit({"variant": variant, "seed": seed, "epochs": args.epochs}, base_dir, [callback])  # the callback exports
                 runs[variant].append([base] + callback.metrics)
                 print(f"[warm-memory] seed {seed} {variant}: all HR@10 by epoch "
                       + " ".join(f"{100 * m['all']['HR@10']:.1f}" for m in runs[variant][-1]), flush=True)
