@@ -12,6 +12,9 @@ timings-<dataset>.json (wall time of each component in the last run). A second r
 It prints a line as each component starts and ends, real warnings and errors, and ends with a summary
 (pipeline/summary.py): the Evaluator's verdict and metrics, the pushed model, the next commands. The stack's known
 noise (promo_env.KNOWN_NOISE) is kept out unless --verbose.
+
+Exit status: 0 the run's model is blessed and pushed; 3 the Evaluator refused it (nothing pushed; TF Serving keeps
+an earlier run's version if there is one); 2 bad input data; 130 interrupted (Ctrl-C); 1 any other failure.
 """
 from __future__ import annotations
 
@@ -27,10 +30,11 @@ from data import datasets
 from data.errors import DataError
 from data.prepare import PrepareSettings, at_least, prepare, summary_markdown
 from pipeline import artifacts, configs
-from pipeline.artifacts import pushed_model_dir
 from pipeline.interrupt import EXIT_CODE, StopOnInterrupt, exit_now
 from pipeline.progress import ComponentProgress
 from trainer.variants import DEFAULT_VARIANT, VARIANTS
+
+NOT_BLESSED = 3  # exit status of a run whose model the Evaluator refused, whether or not an earlier one is served
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -110,7 +114,7 @@ def run(args: argparse.Namespace, progress: ComponentProgress) -> int:
     from tfx import v1 as tfx
 
     from pipeline.pipeline import create_pipeline
-    from pipeline.summary import run_summary
+    from pipeline.summary import evaluator_blessed, run_summary
 
     pipeline_name = configs.pipeline_name(args.dataset)
     serving_root = os.path.join(root, "serving_model", configs.MODEL_NAME)
@@ -139,7 +143,7 @@ def run(args: argparse.Namespace, progress: ComponentProgress) -> int:
     print(f"[pipeline] done in {total:.1f} s", flush=True)
 
     print(run_summary(root, args.dataset, args.data_dir, args.variant), flush=True)
-    return 0 if pushed_model_dir(serving_root) else 1
+    return 0 if evaluator_blessed(root, args.dataset) else NOT_BLESSED
 
 
 if __name__ == "__main__":

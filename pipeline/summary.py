@@ -119,11 +119,17 @@ def signature_names(model_dir: str) -> List[str]:
     return sorted(name for name in saved.meta_graphs[0].signature_def if not name.startswith("__"))
 
 
+def evaluator_blessed(output_root: str, dataset: str) -> bool:
+    """Whether the Evaluator of one dataset's latest run under ``output_root`` blessed its model."""
+    blessing = latest_artifact(output_root, configs.pipeline_name(dataset), "Evaluator", "blessing")
+    return os.path.exists(os.path.join(blessing, "BLESSED"))
+
+
 def run_summary(output_root: str, dataset: str, data_dir: Optional[str], variant: str) -> str:
     """The end-of-run block of ``local_runner.py`` for one dataset's run under ``output_root``."""
     name = configs.pipeline_name(dataset)
     evaluation_dir = latest_artifact(output_root, name, "Evaluator", "evaluation")
-    blessed = os.path.exists(os.path.join(latest_artifact(output_root, name, "Evaluator", "blessing"), "BLESSED"))
+    blessed = evaluator_blessed(output_root, dataset)
     serving_root = os.path.join(output_root, "serving_model", configs.MODEL_NAME)
     newest = pushed_model_dir(serving_root)
     lines = verdict_lines(evaluation_dir, blessed)

@@ -40,8 +40,8 @@ def worse(run, tmp_path_factory):
     examples_dir = os.path.join(run, "data", "synthetic", "examples")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pipeline_module, "create_pipeline", lambda **kwargs: create_pipeline(**{**kwargs, "examples_dir": examples_dir}))
-        local_runner.main(ARGS + ["--variant", "pretrain", "--output-root", root])
-    return {"root": root, "before": before, "after": sorted(os.listdir(serving))}
+        status = local_runner.main(ARGS + ["--variant", "pretrain", "--output-root", root])
+    return {"root": root, "before": before, "after": sorted(os.listdir(serving)), "status": status}
 
 
 def test_only_the_prompt_stage_evaluator_and_pusher_ran_again(worse):
@@ -77,3 +77,7 @@ def test_refusal_is_the_cold_queries_ndcg_falling_below_the_baseline(worse):
 
 def test_nothing_new_is_pushed(worse):
     assert worse["after"] == worse["before"] and len(worse["before"]) >= 1
+
+
+def test_the_refused_run_exits_with_its_own_status_although_an_earlier_model_is_served(worse):
+    assert worse["status"] == local_runner.NOT_BLESSED != 0

@@ -15,7 +15,7 @@ from tfx import v1 as tfx
 from trainer.base_model import MODEL_INPUTS, VocabularySizes, compile_for_training
 from trainer.baselines import build_baseline
 from trainer.export import export_serving_model
-from trainer.inputs import training_positives, transformed_dataset
+from trainer.inputs import DatasetFactory, file_dataset_factory, training_positives, transformed_dataset
 from trainer.reproducibility import make_reproducible
 from trainer.retrieval import catalogue_features
 from trainer.task import training_logs
@@ -44,18 +44,21 @@ def fine_tune(base: keras.Model, train: tf.data.Dataset, evaluation: tf.data.Dat
     return base
 
 
-def item_tables(tf_transform_output, train_files: List[str]):
+def item_tables(tf_transform_output, train_files: List[str], dataset_factory: DatasetFactory = file_dataset_factory):
     """The per-item tables (trainer/item_tables.py) of the transformed training examples."""
     sizes = VocabularySizes.from_transform_output(tf_transform_output)
     print(f"[promo] collecting per-item pinnacle tables over {len(train_files)} file(s)", flush=True)
-    return collect_item_tables(transformed_dataset(train_files, tf_transform_output, 8192, TABLE_FEATURES, False), sizes.items)
+    dataset = transformed_dataset(train_files, tf_transform_output, 8192, TABLE_FEATURES, False, dataset_factory=dataset_factory)
+    return collect_item_tables(dataset, sizes.items)
 
 
-def training_liker_space(tf_transform_output, train_files: List[str], config: PromoConfig):
+def training_liker_space(
+    tf_transform_output, train_files: List[str], config: PromoConfig, dataset_factory: DatasetFactory = file_dataset_factory
+):
     """The liker space (trainer/liker_space.py) of the transformed training examples' positives."""
     sizes = VocabularySizes.from_transform_output(tf_transform_output)
     print(f"[promo] building the rank-{config.liker_rank} liker space over {len(train_files)} file(s)", flush=True)
-    users, items = training_positives(train_files, tf_transform_output)
+    users, items = training_positives(train_files, tf_transform_output, dataset_factory)
     return liker_space(users, items, sizes.users, sizes.items, config.liker_rank, config.seed)
 
 
@@ -65,27 +68,30 @@ def config_json(config: PromoConfig) -> str:
 
 def train_prompt_stage(
     base: keras.Model, tf_transform_output, train_files: List[str], eval_files: List[str], config: PromoConfig,
-    callbacks=(),
+    callbacks=(), dataset_factory: DatasetFactory = file_dataset_factory,
 ) -> keras.Model:
     """Returns the model of ``config.variant`` trained on ``train_files`` (validated on ``eval_files``);
-    ``callbacks`` are Keras callbacks of the fit (benchmarks/warm_memory.py ranks with the model after each epoch)."""
+    ``callbacks`` are Keras callbacks of the fit (benchmarks/warm_memory.py ranks with the model after each epoch);
+    every read of the examples goes through ``dataset_factory`` (trainer/inputs.py)."""
     make_reproducible(config.seed)
     if config.variant == "pretrain":
         return base
+
+    def examples(files, names, shuffle):
+        return transformed_dataset(files, tf_transform_output, config.batch_size, names, shuffle, config.seed, dataset_factory)
+
     if config.variant == "finetune":
-        train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed)
-        evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False)
-        return fine_tune(base, train, evaluation, config, callbacks)
+        return fine_tune(base, examples(train_files, MODEL_INPUTS, True), examples(eval_files, MODEL_INPUTS, False), config, callbacks)
+    tables = item_tables(tf_transform_output, train_files, dataset_factory)
     if config.variant in BASELINES:
-        model = build_baseline(base, item_tables(tf_transform_output, train_files), config, training_positives(train_files, tf_transform_output))
+        model = build_baseline(base, tables, config, training_positives(train_files, tf_transform_output, dataset_factory))
     elif config.variant == LIKER_SPACE:
-        model = LikerSpacePromo(base, item_tables(tf_transform_output, train_files), training_liker_space(tf_transform_output, train_files, config), config)
+        model = LikerSpacePromo(base, tables, training_liker_space(tf_transform_output, train_files, config, dataset_factory), config)
     else:
-        model = PromoModel(base, item_tables(tf_transform_output, train_files), config)
+        model = PromoModel(base, tables, config)
     model.compile(optimizer=LazyAdam(config.learning_rate))
     names = MODEL_INPUTS + (F.IS_COLD,)
-    train = transformed_dataset(train_files, tf_transform_output, config.batch_size, names, True, config.seed)
-    evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, names, False)
+    train, evaluation = examples(train_files, names, True), examples(eval_files, names, False)
     first_batch, _ = next(iter(train))
     model({name: first_batch[name] for name in MODEL_INPUTS})  # records the serving inputs, which saving needs
     model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=list(callbacks))
@@ -93,12 +99,16 @@ def train_prompt_stage(
 
 
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
-    """Loads the base from the Trainer's ``base_model`` input, trains the prompt stage, exports it."""
+    """Loads the base from the Trainer's ``base_model`` input, trains the prompt stage, exports it; every read of the
+    examples goes through the Trainer's ``data_accessor``."""
     config = PromoConfig.from_custom_config(fn_args.custom_config)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     base = load_base_model(fn_args.base_model)
-    model = train_prompt_stage(base, tf_transform_output, fn_args.train_files, fn_args.eval_files, config, [training_logs(fn_args)])
+    factory = fn_args.data_accessor.tf_dataset_factory
+    model = train_prompt_stage(
+        base, tf_transform_output, fn_args.train_files, fn_args.eval_files, config, [training_logs(fn_args)], factory
+    )
     export_serving_model(
         model, tf_transform_output, fn_args.serving_model_dir, {CONFIG_FILE: config_json(config)},
-        item_features=catalogue_features(model, tf_transform_output, fn_args.train_files),
+        item_features=catalogue_features(model, tf_transform_output, fn_args.train_files, factory),
     )

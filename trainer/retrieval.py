@@ -69,22 +69,26 @@ def collect_item_features(dataset: tf.data.Dataset, n_rows: int) -> np.ndarray:
     return table
 
 
-def item_feature_table(tf_transform_output, train_files: List[str]) -> np.ndarray:
+def item_feature_table(tf_transform_output, train_files: List[str], dataset_factory=None) -> np.ndarray:
     """The training feature bag of every item index (vocabulary + OOV rows), from the transformed training examples:
-    what the base model's export needs for the recommend index."""
+    what the base model's export needs for the recommend index. ``dataset_factory``: trainer/inputs.py's (default
+    ``file_dataset_factory``)."""
     from trainer.base_model import VocabularySizes
-    from trainer.inputs import transformed_dataset
+    from trainer.inputs import file_dataset_factory, transformed_dataset
 
     sizes = VocabularySizes.from_transform_output(tf_transform_output)
-    dataset = transformed_dataset(train_files, tf_transform_output, 8192, (F.ITEM_INDEX, F.ITEM_FEATURE_INDICES), False)
+    dataset = transformed_dataset(
+        train_files, tf_transform_output, 8192, (F.ITEM_INDEX, F.ITEM_FEATURE_INDICES), False,
+        dataset_factory=dataset_factory or file_dataset_factory,
+    )
     return collect_item_features(dataset, sizes.items)
 
 
-def catalogue_features(model, tf_transform_output, train_files: List[str]) -> np.ndarray:
+def catalogue_features(model, tf_transform_output, train_files: List[str], dataset_factory=None) -> np.ndarray:
     """The model's own per-item feature table when it keeps one, else :func:`item_feature_table`."""
     if hasattr(model, "item_features"):
         return model.item_features.numpy()
-    return item_feature_table(tf_transform_output, train_files)
+    return item_feature_table(tf_transform_output, train_files, dataset_factory)
 
 
 def catalogue_rows(model, item_vocabulary: Sequence[str]):

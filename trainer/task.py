@@ -12,7 +12,7 @@ from trainer.base_model import (
     MODEL_INPUTS, TowerConfig, VocabularySizes, build_two_tower, compile_for_training,
 )
 from trainer.export import export_serving_model
-from trainer.inputs import transformed_dataset
+from trainer.inputs import DatasetFactory, file_dataset_factory, transformed_dataset
 from trainer.reproducibility import make_reproducible
 from trainer.retrieval import item_feature_table
 
@@ -43,13 +43,14 @@ def training_logs(fn_args: tfx.components.FnArgs) -> tf.keras.callbacks.TensorBo
 
 
 def train_base_model(
-    tf_transform_output, train_files: List[str], eval_files: List[str], config: TrainingConfig, callbacks=()
+    tf_transform_output, train_files: List[str], eval_files: List[str], config: TrainingConfig, callbacks=(),
+    dataset_factory: DatasetFactory = file_dataset_factory,
 ) -> tf.keras.Model:
     """Trains the two-tower base on ``train_files``, validating on ``eval_files`` after each epoch (with the Keras
-    ``callbacks``)."""
+    ``callbacks``), reading both through ``dataset_factory`` (trainer/inputs.py)."""
     make_reproducible(config.seed)
-    train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed)
-    evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False)
+    train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed, dataset_factory)
+    evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False, dataset_factory=dataset_factory)
     model = build_two_tower(VocabularySizes.from_transform_output(tf_transform_output), config.tower_config())
     compile_for_training(model, config.learning_rate)
     model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=list(callbacks))
@@ -57,10 +58,13 @@ def train_base_model(
 
 
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
-    """Trains the base model on the transformed train split, validates on eval, exports for serving."""
+    """Trains the base model on the transformed train split, validates on eval, exports for serving; every read of
+    the examples goes through the Trainer's ``data_accessor``."""
     config = TrainingConfig.from_custom_config(fn_args.custom_config)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    model = train_base_model(tf_transform_output, fn_args.train_files, fn_args.eval_files, config, [training_logs(fn_args)])
+    factory = fn_args.data_accessor.tf_dataset_factory
+    model = train_base_model(tf_transform_output, fn_args.train_files, fn_args.eval_files, config, [training_logs(fn_args)], factory)
     export_serving_model(  # the recommend index needs each item's training feature bag, which this model keeps nowhere
-        model, tf_transform_output, fn_args.serving_model_dir, item_features=item_feature_table(tf_transform_output, fn_args.train_files)
+        model, tf_transform_output, fn_args.serving_model_dir,
+        item_features=item_feature_table(tf_transform_output, fn_args.train_files, factory),
     )
