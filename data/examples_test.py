@@ -143,3 +143,17 @@ def test_ranking_set_shares_each_querys_history_as_per_row_histories_would_give(
     assert rows[QUERY_ID].nunique() == (split_frame["split"] == "eval").sum() > 50
     assert (rows["history"] == histories(rows, train_positives, 20)).all() and (rows["history"] != "").mean() > 0.9
     assert 0 < rows.groupby(QUERY_ID)[QUERY_IS_COLD].first().mean() < 1
+
+
+def test_ranking_set_keeps_a_seeded_sample_of_whole_queries_when_capped(synthetic_examples):
+    log, split_frame, _ = synthetic_examples
+    every = build_ranking_examples(log, split_frame, n_negatives=5, seed=2)
+    capped = build_ranking_examples(log, split_frame, n_negatives=5, seed=2, max_queries=20)
+    assert list(capped[QUERY_ID].drop_duplicates()) == list(range(20)) and (capped.groupby(QUERY_ID).size() == 6).all()
+    queries = lambda rows: [tuple(group["item_id"]) + (group["user_id"].iloc[0],) for _, group in rows.groupby(QUERY_ID)]  # noqa: E731
+    kept, all_queries = queries(capped), queries(every)
+    positions = [all_queries.index(query) for query in kept]  # whole queries of the uncapped set, in its order
+    assert positions == sorted(positions) and len(set(positions)) == 20
+    assert queries(build_ranking_examples(log, split_frame, n_negatives=5, seed=2, max_queries=20)) == kept
+    assert queries(build_ranking_examples(log, split_frame, n_negatives=5, seed=3, max_queries=20)) != kept
+    pd.testing.assert_frame_equal(build_ranking_examples(log, split_frame, n_negatives=5, seed=2, max_queries=10**6), every)

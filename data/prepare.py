@@ -38,7 +38,7 @@ from data import datasets
 from data.canonical import InteractionLog
 from data.errors import DataError
 from data.examples import (
-    EVAL_NEGATIVES, EVAL_RANKING, RANKING_NEGATIVES, TRAIN_NEGATIVES, build_examples, build_ranking_examples, catalogue,
+    EVAL_NEGATIVES, EVAL_RANKING, RANKING_NEGATIVES, RANKING_QUERIES, TRAIN_NEGATIVES, build_examples, build_ranking_examples, catalogue,
 )
 from data.splits import TEST, TRAIN, cold_items, leave_one_out
 from data.tfrecords import write_examples
@@ -62,6 +62,7 @@ class PrepareSettings:
     n_train_negatives: int = TRAIN_NEGATIVES
     n_eval_negatives: int = EVAL_NEGATIVES
     n_ranking_negatives: int = RANKING_NEGATIVES  # per query of the ranking eval set (eval_ranking)
+    max_ranking_queries: int = RANKING_QUERIES  # queries of eval_ranking at most (a seeded sample of eval positives)
     history_length: int = HISTORY_LENGTH  # Transform keeps the last HISTORY_LENGTH items of a longer history
     seed: int = 0
     examples_per_file: int = 250_000  # TFRecord files per split hold at most this many rows (data/tfrecords.py)
@@ -74,7 +75,7 @@ class PrepareSettings:
 
 
 SETTING_MINIMUMS = {
-    "n_train_negatives": 0, "n_eval_negatives": 1, "n_ranking_negatives": 1, "history_length": 1, "seed": 0, "examples_per_file": 1,
+    "n_train_negatives": 0, "n_eval_negatives": 1, "n_ranking_negatives": 1, "max_ranking_queries": 1, "history_length": 1, "seed": 0, "examples_per_file": 1,
 }
 
 
@@ -143,7 +144,7 @@ def prepare(settings: PrepareSettings, out_dir: str, log: Optional[InteractionLo
         log, split_frame, settings.n_train_negatives, settings.n_eval_negatives, settings.history_length, settings.seed
     )
     examples[EVAL_RANKING] = build_ranking_examples(
-        log, split_frame, settings.n_ranking_negatives, settings.history_length, settings.seed
+        log, split_frame, settings.n_ranking_negatives, settings.history_length, settings.seed, settings.max_ranking_queries
     )
     summary = summarize(log, split_frame)
 
@@ -313,14 +314,18 @@ def main(argv=None) -> int:
                         help="sampled negatives per eval/test positive")
     parser.add_argument("--ranking-negatives", type=at_least(1), default=PrepareSettings.n_ranking_negatives,
                         help="sampled negatives per query of the ranking eval set the Evaluator gates on")
+    parser.add_argument("--ranking-queries", type=at_least(1), default=PrepareSettings.max_ranking_queries,
+                        help="most queries of that set (a seeded sample of the eval positives when there are more)")
     parser.add_argument("--history-length", type=at_least(1), default=PrepareSettings.history_length)
     parser.add_argument("--seed", type=at_least(0), default=0)
     parser.add_argument("--examples-per-file", type=at_least(1), default=PrepareSettings.examples_per_file,
                         help="most rows in one TFRecord file of a split (more files: more parallel Beam reads)")
     args = parser.parse_args(argv)
     settings = PrepareSettings(
-        args.dataset, args.data_dir, args.train_negatives, args.eval_negatives, args.ranking_negatives,
-        args.history_length, args.seed, args.examples_per_file,
+        dataset=args.dataset, data_dir=args.data_dir, n_train_negatives=args.train_negatives,
+        n_eval_negatives=args.eval_negatives, n_ranking_negatives=args.ranking_negatives,
+        max_ranking_queries=args.ranking_queries, history_length=args.history_length, seed=args.seed,
+        examples_per_file=args.examples_per_file,
     )
     try:
         summary = prepare(settings, args.out)
