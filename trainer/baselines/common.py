@@ -38,10 +38,11 @@ class BaselineConfig:
     # ALDI: hidden units of its item generator f_I(c_i) and user mapper f_U.
     aldi_hidden: int = 128
     # ALDI (trainer/baselines/aldi.py): weights of the ranking, identification and rating alignment terms (the
-    # authors' code's alpha, beta, gamma defaults) and the cap M of the popularity-aware weight tanh(a f_i) <= tanh(M).
+    # authors' code's alpha 0.9 and beta 0.05; gamma 1.0 chosen on eval over their 0.1: two cold cases of 170,
+    # benchmarks/results/tune-ml-100k-eval-aldi.md) and the cap M of the popularity-aware weight tanh(a f_i) <= tanh(M).
     aldi_rank_weight: float = 0.9
     aldi_identification_weight: float = 0.05
-    aldi_rating_weight: float = 0.1
+    aldi_rating_weight: float = 1.0
     aldi_weight_cap: float = 4.0
     aldi_popularity_weights: bool = True
 
