@@ -37,6 +37,12 @@ from trainer.variants import DEFAULT_VARIANT, VARIANTS
 NOT_BLESSED = 3  # exit status of a run whose model the Evaluator refused, whether or not an earlier one is served
 
 
+def ran_to_the_end(status: int) -> bool:
+    """Whether a :func:`main` status is a run that finished every component (its model blessed or refused): what
+    the benchmarks need, which read the run's Transform and Trainer outputs, not its verdict."""
+    return status in (0, NOT_BLESSED)
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="ml-100k", choices=sorted(datasets.LOADERS))

@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     prepared_s = time.monotonic() - started
     examples = prepared_examples(root, args.dataset)
     command = ["--dataset", args.dataset, "--output-root", root, "--no-cache", "--beam-workers", str(args.beam_workers)]
-    if local_runner.main(command + (["--data-dir", args.data_dir] if args.data_dir else [])) != 0:
+    if not local_runner.ran_to_the_end(local_runner.main(command + (["--data-dir", args.data_dir] if args.data_dir else []))):
         return 1
     wall = time.monotonic() - started
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # the runner: Transform's analyzers, the Trainers

@@ -132,7 +132,7 @@ def group_scores(ranker, cases, cold: pd.Index) -> Dict[str, np.ndarray]:
 def run_pipeline_once(dataset: str, root: str, data_dir=None) -> None:
     """`python local_runner.py` on ``dataset`` under ``root`` (from the cache after the first time)."""
     pipeline_args = ["--dataset", dataset, "--output-root", root] + (["--data-dir", data_dir] if data_dir else [])
-    if local_runner.main(pipeline_args) != 0:
+    if not local_runner.ran_to_the_end(local_runner.main(pipeline_args)):
         raise RuntimeError(f"the pipeline failed on {dataset}")
 
 

@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 
 import promo_env  # noqa: F401  (must precede TensorFlow)
-import local_runner
 from benchmarks import report
 from pipeline import configs
+from pipeline.artifacts import pushed_model_dir
 from transforms import features as F
 
 
@@ -119,7 +119,7 @@ def main(argv=None) -> int:
     from serving.in_process import InProcessServer
 
     root = os.path.abspath(args.output_root)
-    model_dir = args.model_dir or local_runner.pushed_model_dir(os.path.join(root, "serving_model", configs.MODEL_NAME))
+    model_dir = args.model_dir or pushed_model_dir(os.path.join(root, "serving_model", configs.MODEL_NAME))
     if model_dir is None:
         raise SystemExit(f"no pushed model under {root}/serving_model: run `python local_runner.py` first")
     rows = pd.read_csv(os.path.join(root, "data", args.dataset, "examples", "test", "examples.csv"), dtype=str, keep_default_na=False)

@@ -8,8 +8,8 @@ the user has no training interaction with); eval/test examples are the held-out 
 ``n_eval_negatives`` items the user never interacted with.
 
 The ranking eval set (:func:`build_ranking_examples`, what the Evaluator gates on) holds one query per eval
-positive: the positive and evaluation.protocol's ``sampled`` negatives, each row carrying the query's id and
-whether its positive is a cold item.
+positive (a seeded sample of RANKING_QUERIES of them on large data): the positive and evaluation.protocol's
+``sampled`` negatives, each row carrying the query's id and whether its positive is a cold item.
 """
 from __future__ import annotations
 

@@ -38,6 +38,20 @@ def test_large_splits_are_written_as_several_files(tmp_path):
     assert rows > 1000 and len(files) == -(-rows // 1000) and files[-1].endswith(f"-of-{len(files):05d}.tfrecord.gz")
 
 
+def test_the_ranking_options_reach_the_written_eval_ranking_split(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from data.examples import QUERY_ID
+
+    out = str(tmp_path / "prepared")
+    log = generate(n_users=60, n_items=80, n_interactions=1500, seed=2)
+    monkeypatch.setattr("data.datasets.load", lambda name, data_dir=None: log)
+    assert main(["--dataset", "synthetic", "--out", out, "--ranking-negatives", "3", "--ranking-queries", "7", "--history-length", "5"]) == 0
+    assert json.load(open(os.path.join(out, "manifest.json")))["settings"]["history_length"] == 5
+    rows = pd.read_csv(os.path.join(out, "examples", "eval_ranking", "examples.csv"))
+    assert rows[QUERY_ID].nunique() == 7 and len(rows) == 7 * 4
+
+
 def test_a_failed_preparation_leaves_earlier_results_untouched(tmp_path, monkeypatch):
     out = str(tmp_path / "prepared")
     prepare(PrepareSettings(dataset="synthetic"), out, log=generate(n_users=40, n_items=50, n_interactions=800))

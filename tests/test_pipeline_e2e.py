@@ -8,9 +8,8 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-import local_runner
 from pipeline import configs
-from pipeline.artifacts import latest_artifact
+from pipeline.artifacts import latest_artifact, pushed_model_dir
 from data.examples import QUERY_IS_COLD, catalogue
 from data.splits import cold_items
 from data.tfrecords import to_example
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def model_dir(run):
-    path = local_runner.pushed_model_dir(os.path.join(run, "serving_model", "promo"))
+    path = pushed_model_dir(os.path.join(run, "serving_model", "promo"))
     assert path is not None and os.path.exists(os.path.join(path, "saved_model.pb"))
     return path
 

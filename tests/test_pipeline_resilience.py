@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-import local_runner
-from pipeline.artifacts import execution_states, latest_artifact
+from pipeline.artifacts import execution_states, latest_artifact, pushed_model_dir
 
 pytestmark = [pytest.mark.e2e, pytest.mark.own_pipeline_runs]
 
@@ -82,9 +81,9 @@ def resumed(tmp_path_factory):
     root = str(tmp_path_factory.mktemp("interrupted"))
     crashed = _own_process(ARGS + ["--output-root", root], CRASHING_RUN)
     assert crashed.returncode != 0 and "simulated crash in the PromoTrainer" in crashed.stderr, crashed.stderr[-3000:]
-    pushed_after_crash = local_runner.pushed_model_dir(os.path.join(root, "serving_model", "promo"))
+    pushed_after_crash = pushed_model_dir(os.path.join(root, "serving_model", "promo"))
     interrupted = _interrupt(root, "PromoTrainer")
-    interrupted["pushed"] = local_runner.pushed_model_dir(os.path.join(root, "serving_model", "promo"))
+    interrupted["pushed"] = pushed_model_dir(os.path.join(root, "serving_model", "promo"))
     interrupted["promo_trainer_states"] = execution_states(root, "promo-synthetic", "PromoTrainer")
     rerun = _own_process(ARGS + ["--output-root", root])
     assert rerun.returncode == 0, rerun.stderr[-3000:]
@@ -108,7 +107,7 @@ def test_rerun_after_a_crash_and_an_interrupt_reuses_every_finished_component(re
     cached = set(resumed["timings"]["cached"])
     assert {"ImportExampleGen", "StatisticsGen", "Transform", "BaseTrainer"} <= cached
     assert not {"PromoTrainer", "Evaluator", "Pusher"} & cached  # what had not finished ran now
-    assert local_runner.pushed_model_dir(os.path.join(resumed["root"], "serving_model", "promo")) is not None
+    assert pushed_model_dir(os.path.join(resumed["root"], "serving_model", "promo")) is not None
 
 
 def _evaluator_metrics(root):

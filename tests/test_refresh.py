@@ -13,9 +13,8 @@ import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
 
-import local_runner
 from pipeline import configs
-from pipeline.artifacts import latest_artifact, transformed_files
+from pipeline.artifacts import latest_artifact, pushed_model_dir, transformed_files
 from trainer import refresh
 from trainer.export import export_serving_model
 from trainer.promo_model import PromoConfig
@@ -45,7 +44,7 @@ def _replace_with_paper_promo(root: str, serving_dir: str) -> None:
 def refreshed(request, copy_run, tmp_path_factory):
     root = copy_run("refresh")
     serving_root = os.path.join(root, "serving_model", "promo")
-    old_dir = local_runner.pushed_model_dir(serving_root)
+    old_dir = pushed_model_dir(serving_root)
     if request.param == "promo":
         _replace_with_paper_promo(root, old_dir)
     old_copy = str(tmp_path_factory.mktemp("old-version"))
@@ -79,7 +78,7 @@ def _scores(model_dir, users, items, item_features):
 def test_new_version_is_pushed_after_the_old_one_which_stays_untouched(refreshed):
     old, new = refreshed["old"], refreshed["new"]
     assert os.path.dirname(old) == os.path.dirname(new) and int(os.path.basename(new)) > int(os.path.basename(old))
-    assert local_runner.pushed_model_dir(os.path.dirname(new)) == new  # what TF Serving now loads
+    assert pushed_model_dir(os.path.dirname(new)) == new  # what TF Serving now loads
     comparison = filecmp.dircmp(old, refreshed["old_copy"])
     assert not comparison.diff_files and not comparison.left_only and not comparison.right_only
     assert not [d for d in os.listdir(os.path.dirname(new)) if d.startswith(".")]  # no staging left behind

@@ -20,7 +20,7 @@ evaluation (generated embeddings replace the cold items' only). The two sides: [
 
 The paper's text was not at hand; every term follows the authors' public code (github.com/zfnWong/ALDI,
 cold_start/ALDI.py for the losses and main.py for f_i and a, read for this implementation), whose defaults alpha 0.9,
-beta 0.05, gamma 0.1, M 4 are BaselineConfig's. Differences: the authors' student has tanh hidden layers with batch
+beta 0.05, M 4 are BaselineConfig's (their gamma 0.1 became 1.0 on the eval split: docs/model.md). Differences: the authors' student has tanh hidden layers with batch
 normalisation and an L2 penalty (here ReLU, no penalty); their teacher-qualifying weighting is off by default
 (``--tws 0``), here on (``aldi_popularity_weights``); the generator's and user mapper's hidden width is ``aldi_hidden``.
 """
