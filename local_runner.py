@@ -13,8 +13,12 @@ It prints a line as each component starts and ends, real warnings and errors, an
 (pipeline/summary.py): the Evaluator's verdict and metrics, the pushed model, the next commands. The stack's known
 noise (promo_env.KNOWN_NOISE) is kept out unless --verbose.
 
+One run writes an output root at a time: a second ``local_runner.py`` or ``trainer.refresh`` on the same root is
+refused at once, naming the running one (data/outputs.py); the lock goes with the run, however it ends.
+
 Exit status: 0 the run's model is blessed and pushed; 3 the Evaluator refused it (nothing pushed; TF Serving keeps
-an earlier run's version if there is one); 2 bad input data; 130 interrupted (Ctrl-C); 1 any other failure.
+an earlier run's version if there is one); 2 bad input data; 75 another run is writing the same output root;
+130 interrupted (Ctrl-C); 1 any other failure.
 """
 from __future__ import annotations
 
@@ -27,7 +31,8 @@ import time
 
 import promo_env  # (must precede TensorFlow)
 from data import datasets
-from data.errors import DataError
+from data.errors import reported
+from data.outputs import check_output_folder, exclusive, folder_lock, root_lock
 from data.prepare import PrepareSettings, at_least, prepare, summary_markdown
 from pipeline import artifacts, configs
 from pipeline.interrupt import EXIT_CODE, StopOnInterrupt, exit_now
@@ -95,7 +100,8 @@ def main(argv=None) -> int:
     interrupt = StopOnInterrupt(lambda: progress.current)
     try:
         with interrupt:
-            return run(parse_args(argv), progress)
+            args = parse_args(argv)
+            return reported(lambda: run(args, progress))
     except BaseException:
         if not interrupt.interrupted:
             raise
@@ -106,15 +112,20 @@ def main(argv=None) -> int:
 
 
 def run(args: argparse.Namespace, progress: ComponentProgress) -> int:
+    """Checks the output root, then holds its lock and its data folder's for the whole run (:func:`run_locked`)."""
     quiet_logs(args.verbose)
+    check_output_folder(args.output_root, "--output-root")
     root = os.path.abspath(args.output_root)
+    data_dir = os.path.join(root, "data", args.dataset)
+    with exclusive(root_lock(root), args.output_root, "--output-root"), \
+            exclusive(folder_lock(data_dir), args.output_root, "--output-root"):
+        return run_locked(args, progress, root, data_dir)
+
+
+def run_locked(args: argparse.Namespace, progress: ComponentProgress, root: str, data_dir: str) -> int:
     settings = PrepareSettings(dataset=args.dataset, data_dir=args.data_dir, seed=args.seed)
     print(f"[data] preparing {args.dataset} ...", flush=True)
-    try:
-        summary = prepare(settings, os.path.join(root, "data", args.dataset))
-    except DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    summary = prepare(settings, data_dir)
     print(summary_markdown(summary), flush=True)
 
     from tfx import v1 as tfx

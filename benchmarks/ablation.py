@@ -18,6 +18,7 @@ from typing import Dict, List
 
 import numpy as np
 
+from data.errors import reported
 from benchmarks import report
 from benchmarks.paper import ABLATIONS_ML100K_COLD, TABLE2_ML100K_COLD
 
@@ -92,4 +93,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(reported(main))

@@ -24,6 +24,7 @@ from typing import Dict, List
 import numpy as np
 import pandas as pd
 
+from data.errors import reported
 from benchmarks import report
 from benchmarks.quality import Workbench, workbench_arguments
 
@@ -127,4 +128,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(reported(main))

@@ -19,6 +19,7 @@ import time
 from typing import Dict, List
 
 import promo_env  # noqa: F401  (before TensorFlow)
+from data.errors import reported
 import apache_beam as beam
 import tensorflow as tf
 from apache_beam.options.pipeline_options import PipelineOptions
@@ -100,4 +101,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(reported(main))

@@ -21,6 +21,7 @@ import sys
 import time
 
 import promo_env  # noqa: F401  (must precede TensorFlow)
+from data.errors import reported
 
 DEFAULT_GRID = ["1000000:100000", "10000000:100000", "1000000:10000", "1000000:1000000"]
 
@@ -128,4 +129,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(reported(main))

@@ -18,6 +18,7 @@ import os
 import sys
 
 import promo_env  # noqa: F401
+from data.errors import reported
 from benchmarks import report
 from benchmarks.pipeline_timings import ORDER, prepared_examples
 from data.examples import TRAIN_NEGATIVES
@@ -73,4 +74,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(reported(main))

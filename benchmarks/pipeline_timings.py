@@ -20,6 +20,7 @@ import sys
 import time
 
 import promo_env  # noqa: F401  (must precede TensorFlow)
+from data.errors import DataError, reported
 import local_runner
 from benchmarks import report
 from data.prepare import PrepareSettings, prepare
@@ -32,7 +33,7 @@ def prepared_examples(root: str, dataset: str) -> int:
     """Rows of every split of ``dataset``'s prepared examples under ``root`` (what ImportExampleGen ingests)."""
     files = glob.glob(os.path.join(root, "data", dataset, "examples", "*", "examples.csv"))
     if not files:
-        raise SystemExit(f"no prepared {dataset} examples under {root}: run `python local_runner.py --dataset {dataset}` first")
+        raise DataError(root, f"no prepared {dataset} examples here: run `python local_runner.py --dataset {dataset}` first")
     total = 0
     for path in files:
         with open(path) as handle:
@@ -86,4 +87,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(reported(main))

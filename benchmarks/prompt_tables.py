@@ -17,6 +17,7 @@ import resource
 import sys
 
 import promo_env  # noqa: F401  (must precede TensorFlow)
+from data.errors import reported
 from benchmarks import report
 from transforms import features as F
 
@@ -86,4 +87,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(reported(main))

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 import promo_env  # noqa: F401
+from data.errors import reported
 import local_runner
 from benchmarks import report
 from benchmarks.paper import TABLE2_ML100K_COLD
@@ -305,4 +306,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(reported(main))

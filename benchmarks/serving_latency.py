@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 import promo_env  # noqa: F401  (must precede TensorFlow)
+from data.errors import DataError, reported
 from benchmarks import report
 from pipeline import configs
 from pipeline.artifacts import pushed_model_dir
@@ -121,7 +122,7 @@ def main(argv=None) -> int:
     root = os.path.abspath(args.output_root)
     model_dir = args.model_dir or pushed_model_dir(os.path.join(root, "serving_model", configs.MODEL_NAME))
     if model_dir is None:
-        raise SystemExit(f"no pushed model under {root}/serving_model: run `python local_runner.py` first")
+        raise DataError(root, "no pushed model under serving_model/: run `python local_runner.py` first")
     rows = pd.read_csv(os.path.join(root, "data", args.dataset, "examples", "test", "examples.csv"), dtype=str, keep_default_na=False)
     server = InProcessServer(model_dir)
     signature = server.model.signatures["serving_default"]
@@ -166,4 +167,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(reported(main))

@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 import promo_env  # noqa: F401  (must precede TensorFlow)
+from data.errors import reported
 from benchmarks import report
 from pipeline import configs
 from pipeline.artifacts import latest_artifact, transformed_files
@@ -119,4 +120,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(reported(main))

@@ -25,6 +25,7 @@ from typing import Dict, List
 import numpy as np
 from tensorflow import keras
 
+from data.errors import reported
 from benchmarks import report
 from benchmarks.quality import Workbench, workbench_arguments
 from evaluation.scoring import evaluate
@@ -113,4 +114,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(reported(main))

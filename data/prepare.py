@@ -18,7 +18,9 @@ Nothing of the user's is lost: ``--out`` must be empty, absent or an earlier pre
 manifest), and outside ``--data-dir``. Everything is written to ``.prepare-<name>.new-*`` beside it first; the
 old folder is renamed aside, the new one renamed in, then the old one deleted. A run killed at any point leaves
 either the earlier preparation or the new complete one once the next run has started (:func:`recover`), and
-that run deletes every leftover temporary folder.
+that run deletes every temporary folder a dead run left. One preparation writes a folder at a time: a second
+one is refused naming the first (data/outputs.py). A ``--out`` that is a symbolic link is prepared into the
+link's target; the link stays.
 """
 from __future__ import annotations
 
@@ -29,18 +31,18 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 import uuid
 from typing import Dict, List, Optional
 
 from data import datasets
 from data.canonical import InteractionLog
-from data.errors import DataError
+from data.errors import DataError, reported
+from data.outputs import check_output_folder, exclusive, folder_lock, make_staging_folder, owner_alive, owner_tag, remove_leftover
 from data.examples import (
     EVAL_NEGATIVES, EVAL_RANKING, RANKING_NEGATIVES, RANKING_QUERIES, TRAIN_NEGATIVES, build_examples, build_ranking_examples, catalogue,
 )
-from data.splits import TEST, TRAIN, cold_items, leave_one_out
+from data.splits import EVAL, TEST, TRAIN, cold_items, leave_one_out
 from data.tfrecords import write_examples
 from transforms.features import HISTORY_LENGTH  # no TensorFlow import: names and sizes only
 
@@ -121,9 +123,15 @@ def prepare(settings: PrepareSettings, out_dir: str, log: Optional[InteractionLo
 
     Reuses ``out_dir`` untouched when its manifest records the same settings and the same input files, and
     every output file it lists is there at its recorded size. ``log`` overrides loading ``settings.dataset``
-    (tests and benchmarks pass a generated log; nothing is reused then).
+    (tests and benchmarks pass a generated log; nothing is reused then). Raises OutputBusy while another process
+    prepares the same folder.
     """
     check_out_dir(out_dir, settings.data_dir)
+    with exclusive(folder_lock(out_dir), out_dir, "--out"):
+        return _prepare_locked(settings, os.path.realpath(out_dir), log)
+
+
+def _prepare_locked(settings: PrepareSettings, out_dir: str, log: Optional[InteractionLog]) -> Dict[str, object]:
     recover(out_dir)
     source = datasets.input_dir(settings.dataset, settings.data_dir) if log is None else None
     wanted = {"settings": dataclasses.asdict(settings), "format_version": FORMAT_VERSION}
@@ -140,6 +148,9 @@ def prepare(settings: PrepareSettings, out_dir: str, log: Optional[InteractionLo
         log = datasets.load(settings.dataset, settings.data_dir)
     progress(f"{settings.dataset}: {len(log.interactions):,} interactions loaded; splitting and sampling negatives")
     split_frame = leave_one_out(log.interactions)
+    if not (split_frame["split"] == EVAL).any():
+        raise DataError(source or settings.dataset, "no user has three positive interactions, so there is nothing to "
+                        "evaluate or test (each user's last positive is the test case, the one before it the eval case)")
     examples = build_examples(
         log, split_frame, settings.n_train_negatives, settings.n_eval_negatives, settings.history_length, settings.seed
     )
@@ -150,7 +161,7 @@ def prepare(settings: PrepareSettings, out_dir: str, log: Optional[InteractionLo
 
     parent, base = _parent_and_name(out_dir)
     os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f"{LEFTOVER_PREFIX}{base}.new-", dir=parent)
+    staging = make_staging_folder(parent, f"{LEFTOVER_PREFIX}{base}.new")
     try:
         for split, frame in examples.items():
             progress(f"writing {len(frame):,} {split} examples")
@@ -177,15 +188,15 @@ def prepare(settings: PrepareSettings, out_dir: str, log: Optional[InteractionLo
 
 def check_out_dir(out_dir: str, data_dir: Optional[str]) -> None:
     """Refuses an ``out_dir`` that preparation may not replace: a file, a folder that holds anything but an
-    earlier preparation (no manifest), the ``data_dir`` itself or a folder inside it or around it."""
+    earlier preparation (no manifest), a path below a file, the ``data_dir`` itself or a folder inside it or
+    around it."""
+    check_output_folder(out_dir, "--out")
     out = os.path.realpath(out_dir)
     if data_dir:
         source = os.path.realpath(data_dir)
         if out == source or out.startswith(source + os.sep) or source.startswith(out + os.sep):
             raise DataError(out_dir, f"--out must be outside --data-dir {data_dir} and not contain it: preparation "
                             "replaces the whole output folder")
-    if os.path.isfile(out):
-        raise DataError(out_dir, "--out is a file, not a folder")
     if os.path.isdir(out) and os.listdir(out) and not os.path.exists(os.path.join(out, MANIFEST)):
         raise DataError(out_dir, "this folder is not empty and is not an earlier preparation (no manifest.json): "
                         "refusing to replace it; choose another --out")
@@ -195,13 +206,15 @@ def recover(out_dir: str) -> None:
     """Finishes or undoes a preparation that was killed while replacing ``out_dir``, then deletes its leftovers.
 
     The replacement renames the old folder aside, renames the complete new one in, and deletes the old one;
-    when ``out_dir`` is missing, the newest complete leftover (new before old) is renamed into place.
+    when ``out_dir`` is missing, the newest complete leftover (new before old) is renamed into place. A leftover
+    whose writer still runs (its owner tag, data/outputs.py) is left alone; a leftover link is removed as a link.
     """
     parent, base = _parent_and_name(out_dir)
     if not os.path.isdir(parent):
         return
     leftovers = sorted(
-        (os.path.join(parent, name) for name in os.listdir(parent) if name.startswith(f"{LEFTOVER_PREFIX}{base}.")),
+        (os.path.join(parent, name) for name in os.listdir(parent)
+         if name.startswith(f"{LEFTOVER_PREFIX}{base}.") and not owner_alive(name)),
         key=lambda path: ".new-" not in os.path.basename(path),
     )
     if not os.path.exists(out_dir):
@@ -212,7 +225,7 @@ def recover(out_dir: str) -> None:
             leftovers.remove(complete[0])
     for path in leftovers:
         print(f"[data] deleting {path}, left by an interrupted preparation", flush=True)
-        shutil.rmtree(path, ignore_errors=True)
+        remove_leftover(path)
 
 
 def fingerprint(directory: Optional[str]) -> Dict[str, List[object]]:
@@ -270,7 +283,7 @@ def _swap_in(staging: str, out_dir: str) -> None:
     parent, base = _parent_and_name(out_dir)
     aside = None
     if os.path.exists(out_dir):
-        aside = os.path.join(parent, f"{LEFTOVER_PREFIX}{base}.old-{uuid.uuid4().hex[:8]}")
+        aside = os.path.join(parent, f"{LEFTOVER_PREFIX}{base}.old{owner_tag()}{uuid.uuid4().hex[:8]}")
         os.replace(out_dir, aside)
     os.replace(staging, out_dir)
     if aside is not None:
@@ -327,13 +340,12 @@ def main(argv=None) -> int:
         max_ranking_queries=args.ranking_queries, history_length=args.history_length, seed=args.seed,
         examples_per_file=args.examples_per_file,
     )
-    try:
-        summary = prepare(settings, args.out)
-    except DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(summary_markdown(summary))
-    return 0
+
+    def run() -> int:
+        print(summary_markdown(prepare(settings, args.out)))
+        return 0
+
+    return reported(run)
 
 
 if __name__ == "__main__":

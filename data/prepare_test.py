@@ -104,7 +104,7 @@ def test_an_empty_folder_and_an_earlier_preparation_may_be_replaced(tmp_path, sm
     prepare(PrepareSettings(dataset="synthetic"), str(out))
     prepare(PrepareSettings(dataset="synthetic", seed=3), str(out))
     assert json.load(open(out / "manifest.json"))["settings"]["seed"] == 3
-    assert sorted(os.listdir(tmp_path)) == ["prepared"]
+    assert sorted(os.listdir(tmp_path)) == [".prepared.lock", "prepared"]  # the lock file stays (data/outputs.py)
 
 
 def test_changed_input_files_are_prepared_again(tmp_path):
@@ -199,4 +199,127 @@ def test_a_kill_at_any_point_leaves_a_complete_preparation_and_a_rerun_cleans_up
     )
     prepare(PrepareSettings(dataset="synthetic", seed=1), out)
     assert json.load(open(os.path.join(out, "manifest.json")))["settings"]["seed"] == 1
-    assert os.listdir(tmp_path) == ["prepared"]
+    assert sorted(os.listdir(tmp_path)) == [".prepared.lock", "prepared"]
+
+
+# Concurrency: a child prepares a small synthetic log (seed 1) and pauses in the middle of writing until the file
+# named by argv[2] exists, so that a second preparation meets a live staging folder and a held lock.
+_PAUSED_CHILD = r"""
+import os, sys, time
+import data.datasets, data.prepare as p
+from data.synthetic import generate
+data.datasets.LOADERS["synthetic"] = lambda d: generate(n_users=40, n_items=50, n_interactions=800)
+real_write = p.write_examples
+def write(frame, directory, rows_per_file):
+    print("writing", flush=True)
+    while not os.path.exists(sys.argv[2]):
+        time.sleep(0.05)
+    real_write(frame, directory, rows_per_file)
+p.write_examples = write
+sys.exit(p.main(["--dataset", "synthetic", "--seed", "1", "--out", sys.argv[1]]))
+"""
+
+
+def _complete(out) -> dict:
+    manifest = json.load(open(os.path.join(out, "manifest.json")))
+    assert all(os.path.getsize(os.path.join(out, path)) == size for path, size in manifest["outputs"].items())
+    return manifest
+
+
+def test_a_second_preparation_of_a_folder_being_written_is_refused_and_deletes_nothing(tmp_path, small_synthetic, capsys):
+    out, go = str(tmp_path / "prepared"), str(tmp_path / "go")
+    first = subprocess.Popen([sys.executable, "-c", _PAUSED_CHILD, out, go], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout.readline().strip().endswith("s)")  # "[data] ... loaded ..." then it writes
+        while first.stdout.readline().strip() != "writing":
+            pass
+        staging = [n for n in os.listdir(tmp_path) if n.startswith(".prepare-prepared.new")]
+        assert len(staging) == 1
+        assert main(["--dataset", "synthetic", "--seed", "2", "--out", out]) == 75
+        error = capsys.readouterr().err
+        assert error.startswith(f"error: {out}: another process is writing here (pid {first.pid}, ") and error.count("\n") == 1
+        assert [n for n in os.listdir(tmp_path) if n.startswith(".prepare-prepared.new")] == staging  # untouched
+        open(go, "w").close()
+        assert first.wait(timeout=120) == 0, first.stderr.read()[-2000:]
+    finally:
+        first.kill()
+    assert _complete(out)["settings"]["seed"] == 1  # the first run's result, whole
+    assert main(["--dataset", "synthetic", "--seed", "2", "--out", out]) == 0  # once it is done, the second may run
+    assert _complete(out)["settings"]["seed"] == 2
+    assert sorted(os.listdir(tmp_path)) == [".prepared.lock", "go", "prepared"]
+
+
+def test_two_preparations_started_together_end_with_one_complete_result(tmp_path):
+    out, go = str(tmp_path / "prepared"), str(tmp_path / "go")
+    open(go, "w").close()  # no pause: the two race from the start
+    children = [
+        subprocess.Popen([sys.executable, "-c", _PAUSED_CHILD.replace('"--seed", "1"', f'"--seed", "{seed}"'), out, go],
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for seed in (1, 2)
+    ]
+    results = [(child.wait(timeout=300), child.stderr.read()) for child in children]
+    assert all(code in (0, 75) for code, _ in results) and any(code == 0 for code, _ in results), results
+    for code, error in results:
+        assert "Traceback" not in error and (code == 0 or "another process is writing here" in error)
+    seeds = [seed for seed, (code, _) in zip((1, 2), results) if code == 0]
+    assert _complete(out)["settings"]["seed"] in seeds
+    assert sorted(os.listdir(tmp_path)) == [".prepared.lock", "go", "prepared"]
+
+
+def test_recovery_leaves_a_staging_folder_whose_writer_runs_and_deletes_it_once_the_writer_is_gone(tmp_path):
+    from data.outputs import owner_tag
+
+    writer = subprocess.Popen(["sleep", "60"])
+    live = tmp_path / f".prepare-prepared.new{owner_tag(writer.pid)}abc"
+    live.mkdir()
+    (live / "part.csv").write_text("rows")
+    try:
+        recover(str(tmp_path / "prepared"))
+        assert (live / "part.csv").read_text() == "rows"
+    finally:
+        writer.kill()
+        writer.wait()
+    recover(str(tmp_path / "prepared"))
+    assert not live.exists()
+
+
+def test_an_out_that_is_a_symbolic_link_is_prepared_into_its_target_and_stays_a_link(tmp_path, small_synthetic):
+    (tmp_path / "empty").mkdir()
+    os.symlink("empty", tmp_path / "link")
+    assert main(["--dataset", "synthetic", "--out", str(tmp_path / "link")]) == 0
+    assert os.path.islink(tmp_path / "link") and os.readlink(tmp_path / "link") == "empty"
+    assert _complete(str(tmp_path / "empty"))["settings"]["seed"] == 0
+    assert main(["--dataset", "synthetic", "--seed", "4", "--out", str(tmp_path / "link")]) == 0  # replaced in place
+    assert os.path.islink(tmp_path / "link") and _complete(str(tmp_path / "empty"))["settings"]["seed"] == 4
+    assert sorted(os.listdir(tmp_path)) == [".empty.lock", "empty", "link"]
+
+
+def test_an_out_below_a_file_is_refused_before_anything_is_loaded(tmp_path, monkeypatch, capsys):
+    (tmp_path / "file").write_text("keep")
+    monkeypatch.setitem(datasets.LOADERS, "synthetic", lambda data_dir: pytest.fail("loaded before the check"))
+    assert main(["--dataset", "synthetic", "--out", str(tmp_path / "file" / "prepared")]) == 2
+    assert "--out lies below" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == ["file"] and (tmp_path / "file").read_text() == "keep"
+
+
+def test_a_log_where_no_user_has_three_positives_is_refused_naming_the_input(tmp_path):
+    raw = tmp_path / "ml-1m"
+    raw.mkdir()
+    (raw / "ratings.dat").write_text("1::1::2::1000000\n")
+    (raw / "users.dat").write_text("1::F::1::10::48067\n")
+    (raw / "movies.dat").write_text("1::Film (1995)::Drama\n")
+    with pytest.raises(DataError, match=f"{raw}: no user has three positive interactions"):
+        prepare(PrepareSettings(dataset="ml-1m", data_dir=str(raw)), str(tmp_path / "prepared"))
+    assert sorted(os.listdir(tmp_path)) == [".prepared.lock", "ml-1m"]  # nothing written
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o755), (0o077, 0o700)])
+def test_the_prepared_folder_is_readable_as_the_umask_allows(tmp_path, small_synthetic, umask, mode):
+    old = os.umask(umask)
+    try:
+        prepare(PrepareSettings(dataset="synthetic"), str(tmp_path / "prepared"))
+    finally:
+        os.umask(old)
+    assert os.stat(tmp_path / "prepared").st_mode & 0o777 == mode
+    assert os.stat(tmp_path / "prepared" / "examples").st_mode & 0o777 == mode

@@ -162,6 +162,17 @@ def test_second_run_reuses_cached_artifacts(run, run_timings):
     assert len(os.listdir(os.path.join(run, "serving_model", "promo"))) == 1
 
 
+def test_the_prepared_data_and_the_pushed_model_are_readable_as_the_umask_allows(run, model_dir):
+    """A TF Serving or pipeline process of another user reads what the run wrote (docs/robustness.md)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    readable = 0o555 & ~umask
+    for folder in (os.path.join(run, "data", "synthetic"), os.path.join(run, "data", "synthetic", "examples", "train"),
+                   model_dir, os.path.join(model_dir, "variables")):
+        assert os.stat(folder).st_mode & readable == readable, folder
+    assert os.stat(os.path.join(model_dir, "saved_model.pb")).st_mode & 0o444 & ~umask == 0o444 & ~umask
+
+
 def test_rest_contract_in_process_with_row_and_columnar_bodies(model_dir, test_rows):
     from serving.smoke import UNKNOWN_ROW, smoke
 

@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
 
+from data.errors import DataError
 from pipeline import configs
 from pipeline.artifacts import latest_artifact, pushed_model_dir, transformed_files
 from trainer import refresh
@@ -119,9 +120,11 @@ def test_a_killed_refreshs_staging_folder_is_deleted_by_the_next_refresh(refresh
     assert not [name for name in os.listdir(serving_root) if name.startswith(".refresh-")]
 
 
-def test_refresh_without_a_pipeline_run_says_what_to_run(run, tmp_path):
-    with pytest.raises(FileNotFoundError, match="local_runner.py"):
-        refresh.refresh([os.path.join(run, "feedback.csv")], str(tmp_path), "synthetic")
+def test_refresh_without_a_pipeline_run_says_what_to_run(tmp_path):
+    feedback = tmp_path / "feedback.csv"
+    feedback.write_text("user_id,item_id,label\nu1,i1,1\n")
+    with pytest.raises(DataError, match="no pipeline run of synthetic here .* run `python local_runner.py"):
+        refresh.refresh([str(feedback)], str(tmp_path), "synthetic")
 
 
 def test_the_new_versions_recommend_index_holds_the_new_item_after_the_vocabulary(refreshed):

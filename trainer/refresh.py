@@ -22,6 +22,10 @@ prepared training examples), found through the run's ML Metadata (pipeline/artif
    when complete, so TF Serving serves the previous version until the new one is whole.
 Every refresh starts from the pipeline's PROMO model: pass all feedback since the pipeline's last run, and rerun
 the pipeline to retrain the base once enough has gathered.
+
+The feedback files are checked first, before TensorFlow loads (a bad file is refused in about 2 s: one
+``error: ...`` line naming file, row and field, exit 2). A refresh holds its output root's lock
+(data/outputs.py): it is refused (exit 75) while ``local_runner.py`` or another refresh writes there.
 """
 from __future__ import annotations
 
@@ -38,11 +42,12 @@ import numpy as np
 import pandas as pd
 
 import promo_env  # noqa: F401  (must precede TensorFlow)
+from data.errors import DataError, reported
 from data.feedback import read_feedback_files
+from data.outputs import exclusive, owner_alive, owner_tag, remove_leftover, root_lock
 from pipeline import configs
-from pipeline.artifacts import pushed_lineage, split_files
+from pipeline.artifacts import metadata_path, pushed_lineage, split_files
 from transforms import features as F
-from transforms.pinnacle import tables_in_memory
 from transforms.pinnacle_value import pinnacle_value
 
 REFRESH_FILE = "refresh.json"  # what a refresh added, in the new version's assets.extra/
@@ -66,7 +71,13 @@ class RunArtifacts:
     def locate(cls, output_root: str, dataset: str) -> "RunArtifacts":
         name = configs.pipeline_name(dataset)
         data_dir = os.path.join(output_root, "data", dataset)
-        served = pushed_lineage(output_root, name)  # the pushed model and what it was trained from
+        run_first = f"run `python local_runner.py --dataset {dataset} --output-root {output_root}` first"
+        if not os.path.exists(metadata_path(output_root, name)):
+            raise DataError(output_root, f"no pipeline run of {dataset} here (no {metadata_path(output_root, name)}): {run_first}")
+        try:
+            served = pushed_lineage(output_root, name)  # the pushed model and what it was trained from
+        except FileNotFoundError as err:
+            raise DataError(output_root, f"{err}: {run_first}") from None
         found = cls(
             transform_graph=served["transform_graph"],
             train_files=split_files(served["examples"], "train"),
@@ -79,7 +90,7 @@ class RunArtifacts:
         )
         for path in (found.base_model, found.promo_model, found.train_examples_csv, found.data_summary, found.data_manifest):
             if not os.path.exists(path):
-                raise FileNotFoundError(f"{path} is missing: run `python local_runner.py --dataset {dataset} --output-root {output_root}` first")
+                raise DataError(path, f"missing: {run_first}")
         return found
 
 
@@ -108,6 +119,8 @@ def new_items(feedback: pd.DataFrame, item_vocabulary: Sequence[str]) -> List[st
 def recomputed_lists(train: pd.DataFrame, feedback: pd.DataFrame, item_rows: np.ndarray, user_vocabulary: Sequence[str],
                      item_vocabulary: Sequence[str], n_rows: int, alpha: float, beta: float, seed: int):
     """(pinnacle, negatives) tables over the training rows and the feedback (whose table rows are ``item_rows``)."""
+    from transforms.pinnacle import tables_in_memory  # imports TensorFlow and Beam
+
     users = pd.Index(user_vocabulary)
     train_users = users.get_indexer(train["user_id"])
     train_items = pd.Index(item_vocabulary).get_indexer(train["item_id"])
@@ -230,11 +243,12 @@ STAGING_PREFIX = ".refresh-"
 
 
 def remove_stale_staging(serving_root: str) -> None:
-    """Deletes the half-exported ``.refresh-*`` folders a killed refresh left beside the served versions."""
+    """Deletes the half-exported ``.refresh-*`` folders a killed refresh left beside the served versions (not one
+    whose writer still runs: data/outputs.py's owner tag)."""
     for name in os.listdir(serving_root):
-        if name.startswith(STAGING_PREFIX):
+        if name.startswith(STAGING_PREFIX) and not owner_alive(name):
             print(f"[refresh] deleting {name}, left by an interrupted refresh", flush=True)
-            shutil.rmtree(os.path.join(serving_root, name), ignore_errors=True)
+            remove_leftover(os.path.join(serving_root, name))
 
 
 def push(model, tf_transform_output, serving_root: str, extra_files: Dict[str, str]) -> str:
@@ -244,7 +258,7 @@ def push(model, tf_transform_output, serving_root: str, extra_files: Dict[str, s
     version = next_version(serving_root)
     os.makedirs(serving_root, exist_ok=True)
     remove_stale_staging(serving_root)
-    staging = os.path.join(serving_root, f"{STAGING_PREFIX}{version}")  # not a number: TF Serving ignores it
+    staging = os.path.join(serving_root, f"{STAGING_PREFIX}{version}{owner_tag()}")  # not a number: TF Serving ignores it
     target = os.path.join(serving_root, str(version))
     try:
         export_serving_model(model, tf_transform_output, staging, extra_files)
@@ -256,7 +270,18 @@ def push(model, tf_transform_output, serving_root: str, extra_files: Dict[str, s
 
 
 def refresh(feedback_files: Sequence[str], output_root: str, dataset: str, epochs: int = 2) -> str:
-    """Runs the steps of the module docstring; returns the pushed version's folder."""
+    """Runs the steps of the module docstring; returns the pushed version's folder. Raises DataError for bad
+    feedback or a missing run, OutputBusy while another process writes ``output_root``."""
+    feedback = read_feedback_files(feedback_files)  # first: bad feedback is refused before anything heavy
+    if not os.path.isdir(output_root):
+        raise DataError(output_root, f"--output-root is not a folder: run `python local_runner.py --dataset {dataset} "
+                        f"--output-root {output_root}` first")
+    with exclusive(root_lock(os.path.abspath(output_root)), output_root, "--output-root"):
+        return _refresh_locked(feedback, feedback_files, os.path.abspath(output_root), dataset, epochs)
+
+
+def _refresh_locked(feedback: pd.DataFrame, feedback_files: Sequence[str], output_root: str, dataset: str, epochs: int) -> str:
+    run = RunArtifacts.locate(output_root, dataset)
     import tensorflow_transform as tft
 
     from trainer.base_model import MODEL_INPUTS
@@ -267,10 +292,8 @@ def refresh(feedback_files: Sequence[str], output_root: str, dataset: str, epoch
     from trainer.reproducibility import make_reproducible
     from trainer.variants import LIKER_SPACE
 
-    run = RunArtifacts.locate(os.path.abspath(output_root), dataset)
     config = load_promo_config(run.promo_model)
     make_reproducible(config.seed)
-    feedback = read_feedback_files(feedback_files)
     tf_transform_output = tft.TFTransformOutput(run.transform_graph)
     user_vocabulary = [u.decode() for u in tf_transform_output.vocabulary_by_name(F.USER_VOCAB)]
     item_vocabulary = [i.decode() for i in tf_transform_output.vocabulary_by_name(F.ITEM_VOCAB)]
@@ -329,8 +352,12 @@ def main(argv=None) -> int:
     parser.add_argument("--output-root", default="runs", help="the pipeline run's --output-root")
     parser.add_argument("--epochs", type=int, default=2, help="epochs of prompt-table tuning on the feedback (PROMO; PROMO-LS tunes nothing)")
     args = parser.parse_args(argv)
-    refresh(args.feedback, args.output_root, args.dataset, args.epochs)
-    return 0
+
+    def run() -> int:
+        refresh(args.feedback, args.output_root, args.dataset, args.epochs)
+        return 0
+
+    return reported(run)
 
 
 if __name__ == "__main__":
