@@ -2,11 +2,16 @@
 
 Every loader reads its files through :func:`read_delimited`, which decides what a readable row is once for
 all datasets:
-- the file is decoded with the dataset's one encoding; a leading byte-order mark is dropped; bytes that are
-  not text in that encoding fail naming the row;
+- the path is a file (not a folder); it is decoded with the dataset's one encoding; a leading byte-order mark is
+  dropped; bytes that are not text in that encoding fail naming the row; a malformed CSV record (a quote never
+  closed, a field over csv's size limit) fails naming the line where the record starts;
 - every row has exactly the header's (or ``columns``') number of fields; blank lines are skipped;
-- an id (user, item) is non-empty and has no whitespace or control character after surrounding whitespace is
-  stripped: ids are joined by spaces in ``history`` and must survive that;
+- an id (user, item) is non-empty, at most MAX_ID_LENGTH characters, and has no whitespace, control character or
+  invisible format character (Unicode category Cf: U+200B, a byte-order mark U+FEFF anywhere but the file's
+  start, U+202E, ...) after surrounding whitespace is stripped: ids are joined by spaces in ``history`` and must
+  survive that, and two ids that print alike must be one id. In a Latin-1 file, an id whose bytes are UTF-8
+  multi-byte text (``Ã©`` for ``é``, ``ï»¿`` for a byte-order mark) is refused as a file saved in another
+  encoding;
 - a number is finite and within its column's published range (:class:`Number`).
 
 Why not plain ``pandas.read_csv``: it pads a short row with empty strings (indistinguishable from empty
@@ -22,6 +27,7 @@ import io
 import math
 import os
 import re
+import unicodedata
 from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
@@ -30,7 +36,10 @@ import pandas as pd
 from data.errors import DataError
 
 BOM = codecs.BOM_UTF8
+MAX_ID_LENGTH = 256  # characters; a longer id is a corrupt line (one 10 MiB id would be copied into every history)
 _NOT_IN_ID = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+_NOT_PLAIN_ASCII = r"[^\x21-\x7e]"  # ids holding only printable ASCII need no further check
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +83,8 @@ def read_delimited(
     numeric = dict(numeric or {})
     if not os.path.exists(path):
         raise DataError(path, "file not found")
+    if os.path.isdir(path):
+        raise DataError(path, "is a folder, not a file")
     if os.path.getsize(path) == 0:
         raise DataError(path, "file is empty")
     lines, rows = _read_rows(path, sep, encoding)
@@ -98,9 +109,11 @@ def read_delimited(
             raise DataError(path, f"missing column (found: {', '.join(map(str, frame.columns))})", field=field)
     for field in ids:
         frame[field] = frame[field].str.strip()
-        _fail_where(frame[field] == "", frame, field, lines, path, lambda v: "empty id")
-        _fail_where(frame[field].str.contains(_NOT_IN_ID), frame, field, lines, path,
-                    lambda v: f"id {v!r} contains whitespace or a control character")
+        suspect = (frame[field] == "") | (frame[field].str.len() > MAX_ID_LENGTH) | frame[field].str.contains(_NOT_PLAIN_ASCII)
+        problems = frame.loc[suspect, field].map(lambda value: id_problem(value, encoding)).dropna()
+        if len(problems):
+            position = frame.index.get_loc(problems.index[0])
+            raise DataError(path, problems.iloc[0], row=int(lines[position]), field=field)
     for field in required:
         _fail_where(frame[field].str.strip() == "", frame, field, lines, path, lambda v: "empty value")
     for field, spec in numeric.items():
@@ -109,18 +122,40 @@ def read_delimited(
     return frame
 
 
+def id_problem(value: str, encoding: str) -> Optional[str]:
+    """Why ``value`` (stripped) cannot be an id (module docstring), or None when it can."""
+    if value == "":
+        return "empty id"
+    if len(value) > MAX_ID_LENGTH:
+        return f"id of {len(value):,} characters, more than {MAX_ID_LENGTH}: {value[:40]!r}..."
+    if codecs.lookup(encoding).name == "iso8859-1":
+        raw = value.encode("latin-1")
+        if _UTF8_MULTIBYTE.search(raw):
+            as_utf8 = raw.decode("utf-8", errors="replace")
+            return (f"id {value!r} looks like UTF-8 text in a latin-1 file (as UTF-8: {as_utf8!r}); the file "
+                    "must be latin-1 throughout (two exports concatenated?)")
+    invisible = [c for c in value if unicodedata.category(c) == "Cf"]
+    if invisible:
+        points = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in invisible))
+        return f"id {value!r} contains an invisible format character ({points}): ids that print alike must be equal"
+    if _NOT_IN_ID.search(value):
+        return f"id {value!r} contains whitespace or a control character"
+    return None
+
+
 def _read_rows(path: str, sep: str, encoding: str) -> Tuple[List[int], List[List[str]]]:
     """(line numbers, fields) of every non-blank line; quoted fields are honoured in comma-separated files."""
-    lines, rows = [], []
+    lines, rows, last = [], [], 0
     try:
         for line, fields in _split(path, sep, encoding):
+            last = line
             if fields and fields != [""]:
                 lines.append(line)
                 rows.append(fields)
     except UnicodeDecodeError as err:
         raise DataError(path, f"not {encoding} text ({err.reason})", row=_undecodable_line(path, encoding)) from err
-    except csv.Error as err:
-        raise DataError(path, f"malformed row: {err}") from err
+    except csv.Error as err:  # the record starting after the last one read
+        raise DataError(path, f"malformed row: {err}", row=last + 1) from err
     return lines, rows
 
 

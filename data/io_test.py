@@ -36,6 +36,12 @@ def _read(tmp_path, text, encoding="utf-8", sep=",", **kwargs):
         ("user,item\n1,a\tb\n", {"ids": ["item"]}, 2, "item", "contains whitespace"),
         ("user,item\n1,a\x01b\n", {"ids": ["item"]}, 2, "item", "control character"),
         ('user,item\n1,"2\n3"\n', {"ids": ["item"]}, 3, "item", "contains whitespace"),
+        ("user,item\n1,1\u200b2\n", {"ids": ["item"]}, 2, "item", r"invisible format character \(U\+200B\)"),
+        ("user,item\n1,2\n\ufeff6,3\n", {"ids": ["user"]}, 3, "user", r"invisible format character \(U\+FEFF\)"),
+        ("user,item\n1,a\u202eb\n", {"ids": ["item"]}, 2, "item", "U\\+202E"),
+        ("user,item\n1," + "9" * 300 + "\n", {"ids": ["item"]}, 2, "item", "id of 300 characters, more than 256"),
+        ("user,item\n1,2\n3,\"4\n5,6\n", {}, 3, None, "malformed row"),
+        ("user,item\n1,2\n\n3,\"" + "x" * 200_000 + "\"\n", {}, 4, None, "malformed row: field larger than field limit"),
         ("", {}, None, None, "file is empty"),
         ("user,item,rating\n", {}, None, None, "header but no rows"),
     ],
@@ -79,3 +85,35 @@ def test_optional_numbers_are_nan_when_empty(tmp_path):
     _, read = _read(tmp_path, "user,rating\n1,3.5\n2,\n", numeric={"rating": Number(0, 5, optional=True)})
     frame = read()
     assert frame["rating"].iloc[0] == 3.5 and frame["rating"].isna().iloc[1]
+
+
+@pytest.mark.parametrize(
+    "payload, row, field, message",
+    [
+        (b"1\t2\n\xef\xbb\xbf6\t3\n", 2, "user", r"looks like UTF-8 text in a latin-1 file \(as UTF-8: '\\ufeff6'\)"),  # BOM mid-file
+        (b"1\t2\n7\tcaf\xc3\xa9\n", 2, "item", r"looks like UTF-8 text in a latin-1 file \(as UTF-8: 'caf\xe9'\)"),  # no C1 byte
+        (b"1\t2\n7\t\xe2\x80\x8b9\n", 2, "item", "looks like UTF-8 text"),  # UTF-8 U+200B: its bytes hold a C1 control
+        (b"1\t2\n7\t" + b"9" * 10_000 + b"\n", 2, "item", "id of 10,000 characters"),
+    ],
+)
+def test_latin1_ids_refuse_utf8_text_and_overlong_ids(tmp_path, payload, row, field, message):
+    path = tmp_path / "u.data"
+    path.write_bytes(payload)
+    with pytest.raises(DataError, match=message) as err:
+        read_delimited(str(path), "\t", ["user", "item"], ids=["user", "item"], encoding="latin-1")
+    assert (err.value.row, err.value.field) == (row, field)
+    assert len(str(err.value)) < 300  # an overlong id is not echoed whole
+
+
+def test_latin1_and_utf8_letters_are_ids(tmp_path):
+    (tmp_path / "a").write_bytes(b"caf\xe9\t1\n")  # é in latin-1
+    (tmp_path / "b").write_bytes("café\tÜ1\n".encode("utf-8"))
+    assert read_delimited(str(tmp_path / "a"), "\t", ["user", "item"], ids=["user"], encoding="latin-1")["user"].tolist() == ["café"]
+    assert read_delimited(str(tmp_path / "b"), "\t", ["user", "item"], ids=["user", "item"])["item"].tolist() == ["Ü1"]
+
+
+def test_a_folder_in_place_of_the_file_is_refused(tmp_path):
+    (tmp_path / "u.data").mkdir()
+    with pytest.raises(DataError, match="is a folder, not a file") as err:
+        read_delimited(str(tmp_path / "u.data"), "\t", ["user", "item"])
+    assert err.value.path == str(tmp_path / "u.data")

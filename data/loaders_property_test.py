@@ -90,7 +90,11 @@ FORMATS = [
 # Corruptions of one field (the value written instead) that every loader must refuse.
 BAD_NUMBERS = ["inf", "-inf", "nan", "1e300", "-1", "99999999999999999999", "x", ""]
 BAD_IDS = ["", " ", "a b", "a\tb", "a\x01b"]
-CORRUPTIONS = ["none", "bom", "crlf", "short", "long", "bad-time", "bad-value", "bad-id", "not-utf8", "no-column"]
+CORRUPTIONS = ["none", "bom", "crlf", "short", "long", "bad-time", "bad-value", "bad-id", "not-utf8", "no-column",
+               "mid-bom", "format-char", "long-id", "folder"]
+# What a corruption puts into an item id: text that reads as an id but is not one (data/io.py: id_problem). In a
+# Latin-1 file the invisible characters arrive as the Latin-1 reading of their UTF-8 bytes.
+INVISIBLE = {"mid-bom": "\ufeff", "format-char": "\u200b"}
 
 
 def _times(fmt):
@@ -127,11 +131,18 @@ def _write(directory, fmt, rows, corruption, at, bad):
     elif corruption == "long":
         lines[at] = lines[at] + ["extra"]
         expected = (fmt.file, at + offset, None)
-    elif corruption in ("bad-time", "bad-value", "bad-id"):
-        field = {"bad-time": fmt.time_field, "bad-value": fmt.value_field, "bad-id": "item_id"}[corruption]
+    elif corruption in ("bad-time", "bad-value", "bad-id", "mid-bom", "format-char", "long-id"):
+        field = {"bad-time": fmt.time_field, "bad-value": fmt.value_field}.get(corruption, "item_id")
         if fmt.name == "kuairand" and field == "item_id":
             field = "video_id"
-        lines[at][names.index(field)] = bad
+        column = names.index(field)
+        if corruption in INVISIBLE:
+            mark = INVISIBLE[corruption]
+            mark = mark if fmt.encoding == "utf-8" else mark.encode("utf-8").decode("latin-1")
+            bad = mark + lines[at][column] if corruption == "mid-bom" else lines[at][column] + mark + "1"
+        elif corruption == "long-id":
+            bad = "7" * 300
+        lines[at][column] = bad
         expected = (fmt.file, at + offset, field)
     elif corruption == "no-column":
         drop = header.index(fmt.value_field)
@@ -150,8 +161,12 @@ def _write(directory, fmt, rows, corruption, at, bad):
             first = payload.index(b"\n", first) + 1
         payload = payload[:first] + b"\xff\xfe" + payload[first:]
         expected = (fmt.file, at + offset, None)
-    with open(os.path.join(directory, fmt.file), "wb") as handle:
-        handle.write(payload)
+    if corruption == "folder":
+        os.mkdir(os.path.join(directory, fmt.file))
+        expected = (fmt.file, None, None)
+    else:
+        with open(os.path.join(directory, fmt.file), "wb") as handle:
+            handle.write(payload)
     for name, content in fmt.side_files.items():
         content = content or _side_file(name, rows)
         with open(os.path.join(directory, name), "w", encoding=fmt.encoding) as handle:
