@@ -31,7 +31,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--serving-model-dir", required=True, help="where the Pusher writes versioned models")
     parser.add_argument("--dataset", default="ml-100k", choices=sorted(LOADERS), help="sets the cold threshold and Eq. 4 weights")
     parser.add_argument("--variant", default=DEFAULT_VARIANT, choices=VARIANTS)
-    parser.add_argument("--epochs", type=int, default=configs.DEFAULT_EPOCHS)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs of both Trainers (default: 10 for the base, 3 for the prompt stage)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dataflow", action="store_true", help="run Beam components on Dataflow")
     parser.add_argument("--temp-location", default=None, help="Dataflow temp location (gs://...); required with --dataflow")

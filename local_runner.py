@@ -55,7 +55,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--output-root", default="runs", help="where data, artifacts and models go")
     parser.add_argument("--quick", action="store_true", help="train one epoch (fast end-to-end check)")
     parser.add_argument("--epochs", type=at_least(1), default=None,
-                        help=f"training epochs (default {configs.DEFAULT_EPOCHS}, 1 with --quick)")
+                        help="epochs of both Trainers (default: 10 for the base, 3 for the prompt stage; 1 with --quick)")
     parser.add_argument("--variant", default=DEFAULT_VARIANT, choices=VARIANTS,
                         help="what the prompt-stage Trainer produces (default PROMO-LS; promo: the paper's PROMO)")
     parser.add_argument("--seed", type=at_least(0), default=0)
@@ -135,7 +135,7 @@ def run_locked(args: argparse.Namespace, progress: ComponentProgress, root: str,
 
     pipeline_name = configs.pipeline_name(args.dataset)
     serving_root = os.path.join(root, "serving_model", configs.MODEL_NAME)
-    epochs = args.epochs or (1 if args.quick else configs.DEFAULT_EPOCHS)
+    epochs = args.epochs or (1 if args.quick else None)  # None: each Trainer's own default
     pipeline = create_pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=os.path.join(root, "tfx", pipeline_name),

@@ -102,7 +102,7 @@ def main(argv=None) -> int:
     counts = bench.train_positives["item_id"].value_counts().reindex(cold, fill_value=0)
     groups = [popularity_group(int(c)) for c in counts]
     item_genres = [genres(f) for f in features]
-    base_dir = bench.base_dir(args.seed, args.base_epochs)
+    base_dir = bench.base_dir(args.seed, args.base_epochs, args.base_objective)
     projections: Dict[str, np.ndarray] = {}
     agreement: Dict[str, float] = {}
     with tempfile.TemporaryDirectory() as scratch:

@@ -91,7 +91,7 @@ def main(argv=None) -> int:
     runs: List[List[Dict]] = [[] for _ in points]
     with tempfile.TemporaryDirectory() as scratch:
         for seed in args.seeds:
-            base_dir = bench.base_dir(seed, args.base_epochs)
+            base_dir = bench.base_dir(seed, args.base_epochs, args.base_objective)
             for n, point in enumerate(points):
                 ranker = bench.train({**point, "seed": seed, "variant": args.variant}, base_dir, os.path.join(scratch, f"{n}-{seed}"))
                 runs[n].append({view: evaluate(ranker, bench.cases(view, seed)) for view in VIEWS})

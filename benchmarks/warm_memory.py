@@ -97,7 +97,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         for seed in args.seeds:
             cases = bench.cases(VIEW, seed)
-            base_dir = bench.base_dir(seed, args.base_epochs)
+            base_dir = bench.base_dir(seed, args.base_epochs, args.base_objective)
             base = evaluate(bench.train({"variant": "pretrain", "seed": seed}, base_dir, os.path.join(scratch, f"base-{seed}")), cases)
             for variant in args.variants:
                 callback = RankEachEpoch(bench, cases, os.path.join(scratch, f"{variant}-{seed}"))

@@ -1,4 +1,4 @@
-"""Non-learned rankers for the evaluation table: random, popularity and a leak-free user-kNN.
+"""Non-learned rankers for the evaluation table: random, popularity, a leak-free user-kNN and EASE.
 
 User-kNN is the pinnacle idea without learning: an item's score for user u is the cosine similarity between u
 and the item's training likers (binary training-positive vectors), summed and divided by the number of
@@ -59,3 +59,25 @@ class UserKnnRanker:
         likers = self.likers[cols] - liked_by_user  # u is never one of the likers
         scores[known] = np.where(likers > 0, total / (likers + self.shrinkage), 0.0)
         return scores
+
+
+def ease_scores(train_positives: pd.DataFrame, users, items, lam: float):
+    """EASE (Steck, "Embarrassingly Shallow Autoencoders", WWW 2019) in closed form, and each item's training positives.
+
+    With X the binary users x items matrix of training positives: B = argmin ||X - X B||^2 + lam ||B||^2 subject to
+    diag(B) = 0 is P = (X^T X + lam I)^-1, B = -P / diag(P) (column-wise), diag(B) = 0; the score of user u and item
+    j is (X B)_uj. Returns (scores [len(users), len(items)], n [len(items)]) for ``users`` and ``items`` in order;
+    users and items without training positives score 0. An O(items^3) inversion: a baseline for catalogues of
+    thousands of items, not millions. Leak-free: an item's own column never scores itself (diag 0) and X holds
+    training positives only.
+    """
+    items = pd.Index(items)
+    pairs = train_positives[["user_id", "item_id"]].drop_duplicates()
+    pairs = pairs[items.get_indexer(pairs["item_id"]) >= 0]
+    everyone = pd.Index(sorted(set(pairs["user_id"]) | set(users)))  # X: every training user, not only the scored
+    likes = np.zeros((len(everyone), len(items)))
+    likes[everyone.get_indexer(pairs["user_id"]), items.get_indexer(pairs["item_id"])] = 1.0
+    inverse = np.linalg.inv(likes.T @ likes + lam * np.eye(len(items)))
+    weights = -inverse / np.diag(inverse)
+    np.fill_diagonal(weights, 0.0)
+    return likes[everyone.get_indexer(users)] @ weights, likes.sum(axis=0)

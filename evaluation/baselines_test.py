@@ -22,3 +22,21 @@ def test_user_knn_is_the_mean_cosine_to_the_items_likers_without_the_user():
     np.testing.assert_allclose(scores, [cos_uv, 0.0, cos_uv, 0.0])  # a's likers without u: only v
     shrunk = UserKnnRanker(_positives(), shrinkage=3).score("u", np.array(["c"]))
     np.testing.assert_allclose(shrunk, [cos_uv / 4])
+
+
+def test_ease_matches_its_closed_form_on_a_hand_checked_case():
+    """Two users like a and b, one likes b and c. With lam = 1: G = X^T X = [[2,2,0],[2,3,1],[0,1,1]]; B's columns
+    are -P_j / P_jj of P = (G + I)^-1 with a zero diagonal, and a user's scores are the sum of B's rows of his likes."""
+    from evaluation.baselines import ease_scores
+
+    train = pd.DataFrame({"user_id": ["u1", "u1", "u2", "u2", "u3", "u3"], "item_id": ["a", "b", "a", "b", "b", "c"]})
+    scores, counts = ease_scores(train, ["u1", "u3", "nobody"], ["a", "b", "c", "never-liked"], lam=1.0)
+    inverse = np.linalg.inv(np.array([[3.0, 2, 0], [2, 4, 1], [0, 1, 2]]))
+    weights = -inverse / np.diag(inverse)
+    np.fill_diagonal(weights, 0.0)
+    np.testing.assert_allclose(scores[0, :3], weights[0] + weights[1])  # u1 likes a and b
+    np.testing.assert_allclose(scores[1, :3], weights[1] + weights[2])  # u3 likes b and c
+    assert scores[0, 0] > 0 and scores[1, 0] > 0  # a, liked with b, scores for u3
+    np.testing.assert_array_equal(scores[2], 0.0)  # no training positives
+    np.testing.assert_array_equal(scores[:, 3], 0.0)  # an item nobody liked
+    np.testing.assert_array_equal(counts, [2, 3, 1, 0])  # u2, not scored, still counts

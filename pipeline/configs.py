@@ -1,7 +1,7 @@
 """Defaults of the pipeline, kept in one place (the TFX taxi template's ``configs.py``). No TensorFlow import."""
 import multiprocessing
 import os
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 PIPELINE_NAME = "promo"
 MODEL_NAME = "promo"
@@ -9,27 +9,28 @@ SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema",
 PREPROCESSING_FN = "transforms.preprocessing.preprocessing_fn"
 RUN_FN = "trainer.task.run_fn"  # the pre-trained two-tower base
 PROMO_RUN_FN = "trainer.promo_task.run_fn"  # the prompt stage on the frozen base
-DEFAULT_EPOCHS = 3  # of each Trainer, unless a runner's --epochs (or local_runner.py's --quick) says otherwise
 
 
 def custom_configs(
-    *, cold_threshold: int, alpha: float, beta: float, seed: int, epochs: int, variant: str
+    *, cold_threshold: int, alpha: float, beta: float, seed: int, epochs: Optional[int], variant: str
 ) -> Dict[str, Dict[str, Any]]:
     """The three components' ``custom_config`` dicts, keyed by :func:`pipeline.pipeline.create_pipeline`'s
     parameters (``create_pipeline(..., **custom_configs(...))``); every runner builds them here.
 
     ``cold_threshold``, ``alpha``, ``beta``: the dataset's (its prepared summary, or data.datasets.CONFIGS);
-    ``seed``: Transform's negative-user sampling and both Trainers'; ``epochs``: both Trainers'; ``variant``: what
-    the prompt-stage Trainer produces (trainer/variants.py). create_pipeline adds each component's code hash.
+    ``seed``: Transform's negative-user sampling and both Trainers'; ``epochs``: both Trainers' (None: each its own
+    default, TrainingConfig's 10 for the base and PromoConfig's 3 for the prompt stage); ``variant``: what the
+    prompt-stage Trainer produces (trainer/variants.py). create_pipeline adds each component's code hash.
     """
-    seed, epochs = int(seed), int(epochs)
+    seed = int(seed)
+    epoch_setting = {} if epochs is None else {"epochs": int(epochs)}
     return {
         # transforms.preprocessing.preprocessing_fn
         "transform_config": {"cold_threshold": int(cold_threshold), "alpha": alpha, "beta": beta, "seed": seed},
         # trainer.task.TrainingConfig
-        "training_config": {"epochs": epochs, "seed": seed},
+        "training_config": {**epoch_setting, "seed": seed},
         # trainer.promo_model.PromoConfig
-        "promo_config": {"variant": variant, "epochs": epochs, "seed": seed},
+        "promo_config": {"variant": variant, **epoch_setting, "seed": seed},
     }
 
 

@@ -14,9 +14,11 @@ def test_custom_configs_are_create_pipelines_three_settings():
         "promo_config": {"variant": "promo_ls", "epochs": 4, "seed": 1},
     }
     assert isinstance(built["transform_config"]["cold_threshold"], int)
+    defaults = configs.custom_configs(cold_threshold=5, alpha=2.0, beta=0.5, seed=1, epochs=None, variant="promo_ls")
+    assert defaults["training_config"] == {"seed": 1} and defaults["promo_config"] == {"variant": "promo_ls", "seed": 1}
 
 
-@pytest.mark.parametrize("flags, epochs", [([], configs.DEFAULT_EPOCHS), (["--quick"], 1), (["--epochs", "2"], 2)])
+@pytest.mark.parametrize("flags, epochs", [([], None), (["--quick"], 1), (["--epochs", "2"], 2)])
 def test_local_runner_builds_them_from_the_prepared_summary_and_its_flags(tmp_path, monkeypatch, flags, epochs):
     import local_runner
     from pipeline import pipeline as pipeline_module

@@ -22,10 +22,12 @@ SIGNATURE_INPUTS = {
     "user_embeddings": F.USER_RAW_FEATURES,
     "item_embeddings": F.ITEM_RAW_FEATURES,
     "recommend": F.USER_RAW_FEATURES,
+    "recommend_cold_first": F.USER_RAW_FEATURES,  # PROMO-LS's second operating point (trainer/promo_ls.py, Eq. LS-6)
 }
 SIGNATURE_OUTPUT = {
     "serving_default": "score", "user_embeddings": "embedding", "item_embeddings": "embedding",
     "recommend": ("item_ids", "scores"),  # several outputs: parse_reply gives a dict of them per row
+    "recommend_cold_first": ("item_ids", "scores"),
 }
 ID_INPUTS = (F.USER_ID, F.ITEM_ID)
 

@@ -12,6 +12,9 @@
 - ``recommend`` (user_id, user_features, history, as for ``user_embeddings``) -> ``item_ids`` and ``scores``
   [B, RECOMMEND_K]: the top items of the whole catalogue by ``serving_default``'s probability, never one of the
   row's history, highest first (trainer/retrieval.py: which items, their vectors, where it equals serving_default).
+- ``recommend_<point>`` for each of the model's ``operating_points`` (PROMO-LS: ``recommend_cold_first``): the same
+  index ranked with the user side at another exposure (trainer/promo_ls.py, Eq. LS-6): one trained model, several
+  cold-exposure settings, each a signature TF Serving calls by name.
 The Transform graph travels inside the SavedModel, so a request needs only raw ids and features.
 Every signature fails with an InvalidArgumentError that says what is wrong with the request: inputs of
 different lengths (naming each input and its length), or rows of ``examples`` that are not whole
@@ -21,6 +24,7 @@ reads the prompt stage's settings from there).
 """
 from __future__ import annotations
 
+import functools
 import os
 from typing import Dict, Optional
 
@@ -183,13 +187,22 @@ def serving_signatures(
         return signatures
     model.recommender = recommender
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in F.USER_RAW_FEATURES])
-    def recommend(user_id, user_features, history):
-        strings = _same_length(dict(zip(F.USER_RAW_FEATURES, (user_id, user_features, history))))
-        transformed = model.tft_layer(_raw_from_strings(strings, raw_spec))
-        return model.recommender(user_fn({n: transformed[n] for n in USER_INPUTS}), strings[F.HISTORY])
+    def recommend_with(user_side):
+        """The recommend signature ranking with ``user_side`` (transformed user features -> user vectors)."""
 
-    return signatures | {"recommend": recommend}
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in F.USER_RAW_FEATURES])
+        def recommend(user_id, user_features, history):
+            strings = _same_length(dict(zip(F.USER_RAW_FEATURES, (user_id, user_features, history))))
+            transformed = model.tft_layer(_raw_from_strings(strings, raw_spec))
+            return model.recommender(user_side({n: transformed[n] for n in USER_INPUTS}), strings[F.HISTORY])
+
+        return recommend
+
+    points = {
+        f"recommend_{name}": recommend_with(functools.partial(model.user_embedding, exposure=exposure))
+        for name, exposure in getattr(model, "operating_points", {}).items()
+    }
+    return signatures | {"recommend": recommend_with(user_fn)} | points
 
 
 def export_serving_model(

@@ -17,6 +17,10 @@ Score of user u and item i (each line one function or layer below):
     c_i   = c0 [i cold] + c1 log(1 + n_i^-u)                                  PopularityGate
     y(u,i) = e_u . h_i + g_i z_u . P_i(m_i) + c_i = [e_u ; z_u ; 1] . [h_i ; g_i P_i(m_i) ; c_i]   (Eq. LS-4,
              replacing Eq. 10's fusion; z_u' is u's liker-space row, the one S_i summed)
+Served:  y_s(u,i) = e_u . h_i + s (g_i z_u . P_i(m_i) + c_i) = [e_u ; s z_u ; s] . [item side]    user_embedding (Eq. LS-6)
+         s the exposure: 1 in training; the export serves PromoConfig.cold_exposure, and recommend_cold_first
+         PromoConfig.cold_first_exposure, from one trained model (how far cold items may displace warm ones in a
+         whole-catalogue top 10: benchmarks/results/frontier-ml-100k-eval.md).
 Loss (Eq. 13's shape):  L = L_rec + lambda * L_rank, with L_rec the base's binary cross-entropy on the logged
 examples and L_rank = mean over positives (u, i) of w_i softplus(y(u, j) - y(u, i)), j drawn uniformly from the
 catalogue, w_i = cold_weight for cold items, 1 otherwise (BPR; ranking_loss, Eq. LS-5).
@@ -124,6 +128,8 @@ class LikerSpacePromo(tfrs.models.Model):
             len(space.item_vectors), rank, embeddings_initializer=keras.initializers.Constant(space.item_vectors), name="history_item_vectors"
         )
         self.prompt = PromptResidual(n_items, rank, name="prompt_network")
+        self.exposure = tf.Variable(1.0, trainable=False, name="cold_exposure")  # s of Eq. LS-6
+        self.operating_points = {"cold_first": config.cold_first_exposure}  # extra recommend_<name> signatures
         self.gate = PopularityGate(
             config.gate_all, config.gate_cold, config.gate_shift, config.offset_cold, name="popularity_gate"
         )
@@ -133,12 +139,13 @@ class LikerSpacePromo(tfrs.models.Model):
         return table_rows(self.new_item_rows, item_ids, item_index)
 
     # --- the two sides of Eq. LS-4 ----------------------------------------------------------------------------
-    def user_embedding(self, features) -> tf.Tensor:
-        """[e_u ; z_u ; 1]."""
+    def user_embedding(self, features, exposure=None) -> tf.Tensor:
+        """Eq. LS-6's user side [e_u ; s z_u ; s], s = ``exposure`` (default: the model's ``exposure`` variable)."""
         user_vector = self.user_tower({n: features[n] for n in USER_INPUTS})
         history = features[F.HISTORY_INDICES]
         z = fold_in(self.history_vectors(history) * tf.cast(history > 0, tf.float32)[..., tf.newaxis], history)
-        return tf.concat([user_vector, z, tf.ones_like(user_vector[:, :1])], axis=1)
+        exposure = self.exposure if exposure is None else tf.constant(exposure, tf.float32)
+        return tf.concat([user_vector, exposure * z, exposure * tf.ones_like(user_vector[:, :1])], axis=1)
 
     def item_side(self, item_index, item_feature_indices, user_index=None, item_row=None) -> tf.Tensor:
         """[h_i ; g_i P_i(m_i) ; c_i] with ``user_index`` (when given) left out of the item's likers; ``item_row``

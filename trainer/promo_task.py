@@ -95,6 +95,8 @@ def train_prompt_stage(
     first_batch, _ = next(iter(train))
     model({name: first_batch[name] for name in MODEL_INPUTS})  # records the serving inputs, which saving needs
     model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=list(callbacks))
+    if config.variant == LIKER_SPACE:
+        model.exposure.assign(config.cold_exposure)  # the served operating point (Eq. LS-6); trained at 1
     return model
 
 

@@ -217,6 +217,7 @@ def extended_liker_space_model(old, tables, added: Sequence[str], feedback_users
     model.prompt.weights_table.embeddings.assign(np.concatenate([prompts, np.zeros((len(added), prompts.shape[1]), prompts.dtype)]))
     for target, source in zip(model.gate.weights, old.gate.weights):
         target.assign(source)
+    model.exposure.assign(old.exposure)  # the served operating point (Eq. LS-6)
     print(f"[refresh] PROMO-LS: {len(fresh):,} feedback like(s) added to the items' likers; nothing to tune "
           "(a new item is scored through its likers)", flush=True)
     return model

@@ -253,3 +253,29 @@ def test_the_catalogue_is_the_vocabulary_then_the_items_a_refresh_added():
     assert ids == ["a", "b", "c", "new-b", "new-a"]
     assert rows.tolist() == [0, 1, 2, 4, 5] and item_index.tolist() == [0, 1, 2, 3, 3]  # the base sees added items as OOV
     assert catalogue_rows(object(), ["a", "b"])[0] == ["a", "b"]
+
+
+def test_one_promo_ls_model_serves_two_operating_points():
+    """Eq. LS-6: at exposure s the served logit is the base's plus s times the liker-space term; every signature
+    serves the model's exposure, recommend_cold_first the cold-first one (PromoConfig.cold_first_exposure)."""
+    model, _ = _model("promo_ls")
+    base_logits = model.base(_sample_batch()).numpy()
+    trained = model(_sample_batch()).numpy()  # exposure 1, as trained
+    model.exposure.assign(0.3)
+    np.testing.assert_allclose(model(_sample_batch()).numpy(), base_logits + 0.3 * (trained - base_logits), rtol=1e-5, atol=1e-6)
+    cold_first_exposure = PromoConfig().cold_first_exposure
+    assert model.operating_points == {"cold_first": cold_first_exposure} and cold_first_exposure != 0.3
+
+    transform_output = _TransformOutput()
+    recommender = build_recommender(model, _embedding_functions(model)[1], transform_output, k=K)
+    signatures = serving_signatures(model, transform_output, recommender)
+    assert set(signatures) >= {"recommend", "recommend_cold_first"}
+    rows, compare = _requests("promo_ls")
+    _assert_top_k_is_the_served_ranking(signatures, rows, compare)  # recommend at 0.3 = serving_default at 0.3
+    cold_first = _recommend(signatures["recommend_cold_first"], rows)
+    assert cold_first[0] != _recommend(signatures["recommend"], rows)[0]  # the two points rank differently
+    model.exposure.assign(cold_first_exposure)
+    at_one = serving_signatures(model, transform_output, recommender)
+    expected = _recommend(at_one["recommend"], rows)
+    assert cold_first[0] == expected[0]
+    np.testing.assert_allclose(cold_first[2], expected[2], rtol=1e-5)

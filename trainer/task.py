@@ -1,9 +1,15 @@
-"""The TFX Trainer entry point (``run_fn``) for the pre-trained two-tower base model."""
+"""The TFX Trainer entry point (``run_fn``) for the pre-trained two-tower base model.
+
+Two objectives (``TrainingConfig.objective``): ``softmax``, the default, a softmax over the whole catalogue on the
+training positives (trainer/base_retrieval.py); ``pointwise``, the earlier base's binary cross-entropy on logged and
+sampled negatives (trainer/base_model.py: compile_for_training), kept for the tables.
+"""
 from __future__ import annotations
 
 import dataclasses
 from typing import Any, Dict, List
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 from tfx import v1 as tfx
@@ -11,8 +17,9 @@ from tfx import v1 as tfx
 from trainer.base_model import (
     MODEL_INPUTS, TowerConfig, VocabularySizes, build_two_tower, compile_for_training,
 )
+from trainer.base_retrieval import BaseRetrieval
 from trainer.export import export_serving_model
-from trainer.inputs import DatasetFactory, file_dataset_factory, transformed_dataset
+from trainer.inputs import DatasetFactory, file_dataset_factory, training_positives, transformed_dataset
 from trainer.reproducibility import make_reproducible
 from trainer.retrieval import item_feature_table
 
@@ -22,10 +29,16 @@ class TrainingConfig(TowerConfig):
     """Trainer hyperparameters: the tower sizes (TowerConfig's fields) and the ones below. The pipeline passes
     them as the Trainer's ``custom_config``, one flat dict (keys it does not know, e.g. ``code_version``, ignored)."""
 
-    epochs: int = 3
-    batch_size: int = 1024
+    objective: str = "softmax"  # or "pointwise" (module docstring)
+    temperature: float = 0.2  # T of the softmax objective
+    epochs: int = 10
+    batch_size: int = 1024  # transformed examples per step (the softmax objective uses their positives, ~1 in 5.6)
     learning_rate: float = 2e-3
     seed: int = 0
+
+    def __post_init__(self):
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
 
     @classmethod
     def from_custom_config(cls, custom_config: Dict[str, Any]) -> "TrainingConfig":
@@ -36,6 +49,9 @@ class TrainingConfig(TowerConfig):
         return TowerConfig(**{f.name: getattr(self, f.name) for f in dataclasses.fields(TowerConfig)})
 
 
+OBJECTIVES = ("softmax", "pointwise")
+
+
 def training_logs(fn_args: tfx.components.FnArgs) -> tf.keras.callbacks.TensorBoard:
     """The Trainer's TensorBoard logs (losses and metrics per epoch), in its ``model_run`` output, where TFX and
     `tensorboard --logdir` look for them."""
@@ -43,17 +59,24 @@ def training_logs(fn_args: tfx.components.FnArgs) -> tf.keras.callbacks.TensorBo
 
 
 def train_base_model(
-    tf_transform_output, train_files: List[str], eval_files: List[str], config: TrainingConfig, callbacks=(),
-    dataset_factory: DatasetFactory = file_dataset_factory,
+    tf_transform_output, train_files: List[str], eval_files: List[str], config: TrainingConfig, item_features: np.ndarray,
+    callbacks=(), dataset_factory: DatasetFactory = file_dataset_factory,
 ) -> tf.keras.Model:
-    """Trains the two-tower base on ``train_files``, validating on ``eval_files`` after each epoch (with the Keras
-    ``callbacks``), reading both through ``dataset_factory`` (trainer/inputs.py)."""
+    """Trains the two-tower base on ``train_files`` with ``config.objective``, validating on ``eval_files`` after each
+    epoch (with the Keras ``callbacks``: the same objective on both), reading both through ``dataset_factory``
+    (trainer/inputs.py); ``item_features``: every catalogue row's feature bag (trainer/retrieval.py:
+    item_feature_table), the softmax objective's catalogue. Returns the two-tower model (what is exported)."""
     make_reproducible(config.seed)
     train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed, dataset_factory)
     evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False, dataset_factory=dataset_factory)
     model = build_two_tower(VocabularySizes.from_transform_output(tf_transform_output), config.tower_config())
-    compile_for_training(model, config.learning_rate)
-    model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=list(callbacks))
+    if config.objective == "pointwise":
+        trained = compile_for_training(model, config.learning_rate)
+    else:
+        _, positive_items = training_positives(train_files, tf_transform_output, dataset_factory)
+        trained = BaseRetrieval(model, item_features, np.bincount(positive_items, minlength=len(item_features)), config.temperature)
+        trained.compile(optimizer=tf.keras.optimizers.Adam(config.learning_rate))
+    trained.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=list(callbacks))
     return model
 
 
@@ -63,8 +86,9 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     config = TrainingConfig.from_custom_config(fn_args.custom_config)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     factory = fn_args.data_accessor.tf_dataset_factory
-    model = train_base_model(tf_transform_output, fn_args.train_files, fn_args.eval_files, config, [training_logs(fn_args)], factory)
-    export_serving_model(  # the recommend index needs each item's training feature bag, which this model keeps nowhere
-        model, tf_transform_output, fn_args.serving_model_dir,
-        item_features=item_feature_table(tf_transform_output, fn_args.train_files, factory),
+    # Each item's training feature bag: the softmax's catalogue and the recommend index (this model keeps it nowhere).
+    item_features = item_feature_table(tf_transform_output, fn_args.train_files, factory)
+    model = train_base_model(
+        tf_transform_output, fn_args.train_files, fn_args.eval_files, config, item_features, [training_logs(fn_args)], factory
     )
+    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir, item_features=item_features)
