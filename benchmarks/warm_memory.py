@@ -15,7 +15,6 @@ Writes benchmarks/results/warm-memory-<dataset>-<split>.{md,json,png}.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile

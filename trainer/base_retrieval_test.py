@@ -2,7 +2,7 @@
 import numpy as np
 import tensorflow as tf
 
-from trainer.base_model import ITEM_INPUTS, USER_INPUTS, VocabularySizes, build_two_tower
+from trainer.base_model import USER_INPUTS, VocabularySizes, build_two_tower
 from trainer.base_retrieval import BaseRetrieval, catalogue_candidates
 from transforms import features as F
 

@@ -35,7 +35,7 @@ import tensorflow as tf
 import tensorflow_recommenders as tfrs
 from tensorflow import keras
 
-from trainer.base_model import ITEM_EMBEDDING, ITEM_INPUTS, USER_EMBEDDING, USER_INPUTS
+from trainer.base_model import ITEM_EMBEDDING, USER_EMBEDDING, USER_INPUTS
 from trainer.baselines.common import BaselineConfig
 from trainer.item_tables import ItemTables, added_item_rows, table_rows
 from trainer.prompt_network import PersonalizedPromptNetwork, row_width
