@@ -71,6 +71,9 @@ class BaseRetrieval(tfrs.models.Model):
         self.item_features = tf.constant(item_features, tf.int64)
         counts = np.asarray(positive_counts, np.float64)
         self.positive_share = tf.constant(np.maximum(counts, 1.0) / max(counts.sum(), 1.0), tf.float32)
+        # The epoch's mean loss per positive, on training and validation alike (Keras logs `softmax_loss` and
+        # `val_softmax_loss`): TFRS's own `loss` entry is the last batch's only, 0 for a batch without positives.
+        self.softmax_loss = keras.metrics.Mean(name="softmax_loss")
         self.task = tfrs.tasks.Retrieval(  # the mean over positives (TFRS's default loss sums over them)
             loss=keras.losses.CategoricalCrossentropy(from_logits=True), temperature=temperature,
             remove_accidental_hits=not self.full_softmax,
@@ -93,4 +96,6 @@ class BaseRetrieval(tfrs.models.Model):
         else:
             loss = self.task(users, items, candidate_sampling_probability=tf.gather(self.positive_share, rows),
                              candidate_ids=rows, compute_metrics=False)
-        return tf.where(tf.size(rows) > 0, loss, 0.0)  # a batch without a positive teaches nothing
+        loss = tf.where(tf.size(rows) > 0, loss, 0.0)  # a batch without a positive teaches nothing
+        self.softmax_loss.update_state(loss, sample_weight=tf.cast(tf.size(rows), tf.float32))
+        return loss
