@@ -64,6 +64,8 @@ KNOWN_NOISE = (
           "tf_keras saving the project's models, exported as SavedModels with signatures, never rebuilt from a config"),
     Noise("log", r"No training configuration found in save file",
           "loading a trained model (the base, the Evaluator's candidate) without its optimizer, which is not needed"),
+    Noise("log", r"Compiled the loaded model, but the compiled metrics have yet to be built",
+          "the Evaluator loading the candidate model, whose Keras metrics it never uses (it calls the signatures)"),
     Noise("log", r"No semi_persistent_directory found|Discarding unparseable args",
           "every Beam SDK worker's start-up (the discarded args are the DirectRunner's own)"),
     Noise("log", r"find python-snappy",
