@@ -61,6 +61,13 @@ def test_non_finite_huge_and_whitespace_values_are_refused(tmp_path, text, row, 
     assert (err.value.row, err.value.field) == (row, field)
 
 
+def test_a_folder_given_as_feedback_file_is_refused(tmp_path):
+    (tmp_path / "feedback.csv").mkdir()
+    with pytest.raises(DataError, match="is a folder, not a file") as err:
+        read_feedback_files([_write(tmp_path, "user_id,item_id,label\nu1,i1,1\n", "a.csv"), str(tmp_path / "feedback.csv")])
+    assert (err.value.path, err.value.row, err.value.field) == (str(tmp_path / "feedback.csv"), None, None)
+
+
 def test_non_utf8_feedback_names_the_row(tmp_path):
     path = tmp_path / "feedback.csv"
     path.write_bytes(b"user_id,item_id,label\nu1,i1,1\nu\xe9,i1,0\n")

@@ -9,9 +9,9 @@ all datasets:
 - an id (user, item) is non-empty, at most MAX_ID_LENGTH characters, and has no whitespace, control character or
   invisible format character (Unicode category Cf: U+200B, a byte-order mark U+FEFF anywhere but the file's
   start, U+202E, ...) after surrounding whitespace is stripped: ids are joined by spaces in ``history`` and must
-  survive that, and two ids that print alike must be one id. In a Latin-1 file, an id whose bytes are UTF-8
-  multi-byte text (``Ã©`` for ``é``, ``ï»¿`` for a byte-order mark) is refused as a file saved in another
-  encoding;
+  survive that, and two ids that print alike must be one id. In a Latin-1 file, an id whose bytes hold a well-formed
+  UTF-8 multi-byte sequence (``Ã©`` for ``é``, ``ï»¿`` for a byte-order mark) is refused as a file saved in
+  another encoding;
 - a number is finite and within its column's published range (:class:`Number`).
 
 Why not plain ``pandas.read_csv``: it pads a short row with empty strings (indistinguishable from empty
@@ -39,7 +39,12 @@ BOM = codecs.BOM_UTF8
 MAX_ID_LENGTH = 256  # characters; a longer id is a corrupt line (one 10 MiB id would be copied into every history)
 _NOT_IN_ID = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 _NOT_PLAIN_ASCII = r"[^\x21-\x7e]"  # ids holding only printable ASCII need no further check
-_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+# A well-formed UTF-8 multi-byte sequence (RFC 3629 section 4: no overlong form, surrogate or code point past
+# U+10FFFF), so that Latin-1 text which merely resembles UTF-8 (b"\xed\xa1\xa1" = 'í¡¡') is not refused as UTF-8.
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]"
+    rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,8 +88,7 @@ def read_delimited(
     numeric = dict(numeric or {})
     if not os.path.exists(path):
         raise DataError(path, "file not found")
-    if os.path.isdir(path):
-        raise DataError(path, "is a folder, not a file")
+    refuse_folder(path)
     if os.path.getsize(path) == 0:
         raise DataError(path, "file is empty")
     lines, rows = _read_rows(path, sep, encoding)
@@ -120,6 +124,12 @@ def read_delimited(
         if field in frame.columns:
             frame[field] = _numbers(frame, field, spec, lines, path)
     return frame
+
+
+def refuse_folder(path: str) -> None:
+    """DataError when ``path`` is a folder where an input file should be (open() would raise IsADirectoryError)."""
+    if os.path.isdir(path):
+        raise DataError(path, "is a folder, not a file")
 
 
 def id_problem(value: str, encoding: str) -> Optional[str]:

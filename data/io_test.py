@@ -94,6 +94,7 @@ def test_optional_numbers_are_nan_when_empty(tmp_path):
         (b"1\t2\n7\tcaf\xc3\xa9\n", 2, "item", r"looks like UTF-8 text in a latin-1 file \(as UTF-8: 'caf\xe9'\)"),  # no C1 byte
         (b"1\t2\n7\t\xe2\x80\x8b9\n", 2, "item", "looks like UTF-8 text"),  # UTF-8 U+200B: its bytes hold a C1 control
         (b"1\t2\n7\t" + b"9" * 10_000 + b"\n", 2, "item", "id of 10,000 characters"),
+        (b"1\t2\n7\t\xe0\x80\x80\n", 2, "item", "contains whitespace or a control character"),  # overlong: not UTF-8
     ],
 )
 def test_latin1_ids_refuse_utf8_text_and_overlong_ids(tmp_path, payload, row, field, message):
@@ -108,8 +109,11 @@ def test_latin1_ids_refuse_utf8_text_and_overlong_ids(tmp_path, payload, row, fi
 def test_latin1_and_utf8_letters_are_ids(tmp_path):
     (tmp_path / "a").write_bytes(b"caf\xe9\t1\n")  # é in latin-1
     (tmp_path / "b").write_bytes("café\tÜ1\n".encode("utf-8"))
+    (tmp_path / "c").write_bytes(b"\xed\xa1\xa1\t\xf4\xa1\xa1\xa1\n")  # shaped like UTF-8, not UTF-8 (a surrogate, > U+10FFFF)
     assert read_delimited(str(tmp_path / "a"), "\t", ["user", "item"], ids=["user"], encoding="latin-1")["user"].tolist() == ["café"]
     assert read_delimited(str(tmp_path / "b"), "\t", ["user", "item"], ids=["user", "item"])["item"].tolist() == ["Ü1"]
+    latin = read_delimited(str(tmp_path / "c"), "\t", ["user", "item"], ids=["user", "item"], encoding="latin-1")
+    assert latin.iloc[0].tolist() == ["í¡¡", "ô¡¡¡"]
 
 
 def test_a_folder_in_place_of_the_file_is_refused(tmp_path):

@@ -19,10 +19,12 @@ from typing import Optional
 
 from data.canonical import InteractionLog
 from data.errors import DataError
+from data.io import refuse_folder
 from data.movielens import load_ml100k, verify_ml100k
 
 GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
 RECBOLE_WHEEL = "recbole==1.2.1"
+GROUPLENS_FILES = ("u.data", "u.item", "u.user")
 RECBOLE_FILES = ("ml-100k.inter", "ml-100k.item", "ml-100k.user")
 
 
@@ -38,7 +40,7 @@ def _fetch_grouplens(target: str, timeout: float) -> None:
     with urllib.request.urlopen(GROUPLENS_URL, timeout=timeout) as response:
         payload = response.read()
     with zipfile.ZipFile(io.BytesIO(payload)) as archive:
-        for name in ("u.data", "u.item", "u.user"):
+        for name in GROUPLENS_FILES:
             _write_atomically(os.path.join(target, name), archive.read(f"ml-100k/{name}"))
 
 
@@ -64,7 +66,7 @@ def _write_atomically(path: str, payload: bytes) -> None:
 
 
 def _has_files(directory: str) -> bool:
-    grouplens = all(os.path.exists(os.path.join(directory, n)) for n in ("u.data", "u.item", "u.user"))
+    grouplens = all(os.path.exists(os.path.join(directory, n)) for n in GROUPLENS_FILES)
     recbole = all(os.path.exists(os.path.join(directory, n)) for n in RECBOLE_FILES)
     return grouplens or recbole
 
@@ -76,6 +78,8 @@ def load_real_ml100k(data_dir: Optional[str] = None, download_timeout: float = 1
         verify_ml100k(log, data_dir)
         return log
     target = cache_dir()
+    for name in GROUPLENS_FILES + RECBOLE_FILES:  # a folder there would fail the fetch's rename as "unreachable"
+        refuse_folder(os.path.join(target, name))
     if not _has_files(target):
         try:
             _log(f"downloading {GROUPLENS_URL}")

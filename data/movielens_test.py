@@ -98,6 +98,18 @@ def test_a_byte_order_mark_does_not_create_a_user(tmp_path):
     assert load_ml1m(str(tmp_path)).interactions["user_id"].tolist() == ["1"]
 
 
+def test_a_folder_in_the_ml100k_cache_is_refused_before_any_download(tmp_path, monkeypatch):
+    from data import ml100k_source
+
+    os.makedirs(tmp_path / "ml-100k" / "u.data")
+    monkeypatch.setenv("PROMO_CACHE", str(tmp_path))
+    for fetch in ("_fetch_grouplens", "_fetch_recbole"):
+        monkeypatch.setattr(ml100k_source, fetch, lambda *args: pytest.fail("fetched despite the folder"))
+    with pytest.raises(DataError, match="is a folder, not a file") as err:
+        ml100k_source.load_real_ml100k()
+    assert err.value.path == str(tmp_path / "ml-100k" / "u.data")
+
+
 def test_a_non_ascii_item_id_is_one_item_in_every_grouplens_file(grouplens_dir):
     _write(grouplens_dir, "u.data", "1\té10\t5\t881250949\n", encoding="latin-1")
     _write(grouplens_dir, "u.item", f"é10|Film (1995)|01-Jan-1995||u|{_genre_flags('Drama')}\n", encoding="latin-1")

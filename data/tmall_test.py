@@ -56,3 +56,11 @@ def test_non_utf8_bytes_name_the_row(tmp_path):
     with pytest.raises(DataError, match="not utf-8 text") as err:
         load_tmall(str(tmp_path))
     assert err.value.row == 3
+
+
+def test_a_folder_in_place_of_the_user_info_is_named(tmp_path):
+    _write(tmp_path, "user_log_format1.csv", HEADER + "1,100,5,7,1,0511,2\n")
+    (tmp_path / "user_info_format1.csv").mkdir()
+    with pytest.raises(DataError, match="is a folder, not a file") as err:
+        load_tmall(str(tmp_path))
+    assert err.value.path == str(tmp_path / "user_info_format1.csv")
