@@ -55,8 +55,9 @@ def main(argv=None) -> int:
     prepared_s = time.monotonic() - started
     examples = prepared_examples(root, args.dataset)
     command = ["--dataset", args.dataset, "--output-root", root, "--no-cache", "--beam-workers", str(args.beam_workers)]
-    if not local_runner.ran_to_the_end(local_runner.main(command + (["--data-dir", args.data_dir] if args.data_dir else []))):
-        return 1
+    status = local_runner.main(command + (["--data-dir", args.data_dir] if args.data_dir else []))
+    if not local_runner.ran_to_the_end(status):
+        return status  # 2 / 75: local_runner.py printed the error line; 130 after Ctrl-C; 1 a failure
     wall = time.monotonic() - started
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # the runner: Transform's analyzers, the Trainers
     with open(os.path.join(root, f"timings-{args.dataset}.json")) as handle:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 import promo_env  # noqa: F401
-from data.errors import reported
+from data.errors import BAD_INPUT, BUSY, reported
 import local_runner
 from benchmarks import report
 from benchmarks.paper import TABLE2_ML100K_COLD
@@ -135,7 +135,10 @@ def group_scores(ranker, cases, cold: pd.Index) -> Dict[str, np.ndarray]:
 def run_pipeline_once(dataset: str, root: str, data_dir=None) -> None:
     """`python local_runner.py` on ``dataset`` under ``root`` (from the cache after the first time)."""
     pipeline_args = ["--dataset", dataset, "--output-root", root] + (["--data-dir", data_dir] if data_dir else [])
-    if not local_runner.ran_to_the_end(local_runner.main(pipeline_args)):
+    status = local_runner.main(pipeline_args)
+    if status in (BAD_INPUT, BUSY):
+        raise SystemExit(status)  # local_runner.py has printed the one error line
+    if not local_runner.ran_to_the_end(status):
         raise RuntimeError(f"the pipeline failed on {dataset}")
 
 

@@ -77,6 +77,9 @@ CASES = [
     ("benchmark: pipeline_timings, a folder in place of ratings.dat", [sys.executable, "-m", "benchmarks.pipeline_timings"],
      lambda t: ["--dataset", "ml-1m", "--data-dir", _ml1m(t / "raw", ratings=None), "--output-root", str(t / "runs")],
      "ratings.dat"),
+    ("benchmark: quality, a folder in place of ratings.dat", [sys.executable, "-m", "benchmarks.quality"],
+     lambda t: ["--dataset", "ml-1m", "--data-dir", _ml1m(t / "raw", ratings=None), "--output-root", str(t / "runs")],
+     "ratings.dat"),
     ("benchmark: serving_latency, no pushed model", [sys.executable, "-m", "benchmarks.serving_latency"],
      lambda t: ["--output-root", str(t)], "no pushed model"),
 ]
