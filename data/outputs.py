@@ -27,11 +27,11 @@ import re
 import shutil
 import sys
 import tempfile
-from typing import Dict, Iterator, List, Optional
+from typing import Iterator, Optional, Set
 
 from data.errors import DataError, OutputBusy
 
-_held: Dict[str, List[int]] = {}  # lock path -> [file descriptor, depth] of the locks this process holds
+_held: Set[str] = set()  # the lock paths this process holds (an inner `with` on one of them is a no-op)
 _TAG = re.compile(r"-p(\d+)s(\d+)-")
 
 
@@ -43,12 +43,8 @@ def exclusive(lock_path: str, folder: str, option: str) -> Iterator[None]:
     when another process holds it.
     """
     lock_path = os.path.realpath(lock_path)
-    if lock_path in _held:
-        _held[lock_path][1] += 1
-        try:
-            yield
-        finally:
-            _held[lock_path][1] -= 1
+    if lock_path in _held:  # re-entered: the outermost block releases it
+        yield
         return
     os.makedirs(os.path.dirname(lock_path), exist_ok=True)
     descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
@@ -64,10 +60,10 @@ def exclusive(lock_path: str, folder: str, option: str) -> Iterator[None]:
                              "started": datetime.datetime.now().isoformat(timespec="seconds")})
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, record.encode(), 0)
-        _held[lock_path] = [descriptor, 1]
+        _held.add(lock_path)
         yield
     finally:
-        _held.pop(lock_path, None)
+        _held.discard(lock_path)
         os.close(descriptor)  # releases the lock
 
 

@@ -21,7 +21,7 @@ keeps every catalogue item exactly once per query (:func:`catalogue_candidates`)
 """
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -34,6 +34,11 @@ from transforms import features as F
 # Catalogue rows up to which every batch is scored against the whole catalogue (a [batch, rows] matrix: 1,683
 # rows on ML-100K cost ~1 ms a batch on 2 cores); above it, in-batch negatives with the log-Q correction.
 FULL_SOFTMAX_MAX_ITEMS = 50_000
+
+
+def uses_full_softmax(n_rows: int, max_items: int = FULL_SOFTMAX_MAX_ITEMS) -> bool:
+    """Whether a catalogue of ``n_rows`` rows is scored whole per batch (else in-batch negatives with log-Q)."""
+    return n_rows <= max_items
 
 
 def catalogue_candidates(positive_rows: tf.Tensor, positive_vectors: tf.Tensor, catalogue_vectors: tf.Tensor
@@ -57,20 +62,24 @@ class BaseRetrieval(tfrs.models.Model):
     the module docstring on the positive examples of each batch; the labels' negatives are not used.
 
     ``item_features`` [rows, MAX_ITEM_TOKENS]: every catalogue row's feature bag (trainer/retrieval.py:
-    item_feature_table); ``positive_counts`` [rows]: training positives per row (the in-batch path's q).
+    item_feature_table); ``positive_counts`` [rows]: training positives per row, the in-batch path's q (unused, and
+    may be None, when :func:`uses_full_softmax`).
     """
 
-    def __init__(self, base: keras.Model, item_features: np.ndarray, positive_counts: np.ndarray, temperature: float,
+    def __init__(self, base: keras.Model, item_features: np.ndarray, positive_counts: Optional[np.ndarray], temperature: float,
                  full_softmax_max_items: int = FULL_SOFTMAX_MAX_ITEMS, **kwargs):
         super().__init__(name="base_retrieval", **kwargs)
         self.base = base
         self.user_tower = base.get_layer("user_tower")
         self.item_tower = base.get_layer("item_tower")
-        self.full_softmax = len(item_features) <= full_softmax_max_items
+        self.full_softmax = uses_full_softmax(len(item_features), full_softmax_max_items)
         self.catalogue_rows = tf.range(len(item_features), dtype=tf.int64)
         self.item_features = tf.constant(item_features, tf.int64)
-        counts = np.asarray(positive_counts, np.float64)
-        self.positive_share = tf.constant(np.maximum(counts, 1.0) / max(counts.sum(), 1.0), tf.float32)
+        if not self.full_softmax:
+            if positive_counts is None:
+                raise ValueError(f"{len(item_features):,} catalogue rows train with in-batch negatives: positive_counts is needed")
+            counts = np.asarray(positive_counts, np.float64)
+            self.positive_share = tf.constant(np.maximum(counts, 1.0) / max(counts.sum(), 1.0), tf.float32)
         # The epoch's mean loss per positive, on training and validation alike (Keras logs `softmax_loss` and
         # `val_softmax_loss`): TFRS's own `loss` entry is the last batch's only, 0 for a batch without positives.
         self.softmax_loss = keras.metrics.Mean(name="softmax_loss")

@@ -1,5 +1,6 @@
 """The base's retrieval objective (trainer/base_retrieval.py) against the formulas of its docstring, in numpy."""
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from trainer.base_model import USER_INPUTS, VocabularySizes, build_two_tower
@@ -53,7 +54,7 @@ def test_catalogue_candidates_keep_each_item_once_per_query():
 
 def test_the_full_softmax_loss_is_the_mean_negative_log_softmax_over_the_catalogue():
     base, item_features, batch, labels = _setup()
-    model = BaseRetrieval(base, item_features, np.ones(SIZES.items), temperature=T)
+    model = BaseRetrieval(base, item_features, None, temperature=T)  # the full softmax needs no counts
     loss = float(model.compute_loss((batch, labels)))
     users, catalogue, items = _vectors(base, item_features, batch, labels)
     expected = -_log_softmax(users @ catalogue.T / T)[np.arange(len(items)), items].mean()
@@ -63,6 +64,8 @@ def test_the_full_softmax_loss_is_the_mean_negative_log_softmax_over_the_catalog
 def test_the_in_batch_loss_corrects_each_candidate_by_its_log_sampling_probability():
     base, item_features, batch, labels = _setup(seed=1)
     counts = np.arange(1, SIZES.items + 1, dtype=np.float64)
+    with pytest.raises(ValueError, match="positive_counts is needed"):
+        BaseRetrieval(base, item_features, None, temperature=T, full_softmax_max_items=5)
     model = BaseRetrieval(base, item_features, counts, temperature=T, full_softmax_max_items=5)
     assert not model.full_softmax
     loss = float(model.compute_loss((batch, labels)))

@@ -71,7 +71,7 @@ class RunArtifacts:
     def locate(cls, output_root: str, dataset: str) -> "RunArtifacts":
         name = configs.pipeline_name(dataset)
         data_dir = os.path.join(output_root, "data", dataset)
-        run_first = f"run `python local_runner.py --dataset {dataset} --output-root {output_root}` first"
+        run_first = _run_pipeline_first(dataset, output_root)
         if not os.path.exists(metadata_path(output_root, name)):
             raise DataError(output_root, f"no pipeline run of {dataset} here (no {metadata_path(output_root, name)}): {run_first}")
         try:
@@ -92,6 +92,11 @@ class RunArtifacts:
             if not os.path.exists(path):
                 raise DataError(path, f"missing: {run_first}")
         return found
+
+
+def _run_pipeline_first(dataset: str, output_root: str) -> str:
+    """What a refresh without a pipeline run to start from tells the user to do."""
+    return f"run `python local_runner.py --dataset {dataset} --output-root {output_root}` first"
 
 
 def transform_rows(frame: pd.DataFrame, tf_transform_output) -> Dict[str, np.ndarray]:
@@ -275,8 +280,7 @@ def refresh(feedback_files: Sequence[str], output_root: str, dataset: str, epoch
     feedback or a missing run, OutputBusy while another process writes ``output_root``."""
     feedback = read_feedback_files(feedback_files)  # first: bad feedback is refused before anything heavy
     if not os.path.isdir(output_root):
-        raise DataError(output_root, f"--output-root is not a folder: run `python local_runner.py --dataset {dataset} "
-                        f"--output-root {output_root}` first")
+        raise DataError(output_root, f"--output-root is not a folder: {_run_pipeline_first(dataset, output_root)}")
     with exclusive(root_lock(os.path.abspath(output_root)), output_root, "--output-root"):
         return _refresh_locked(feedback, feedback_files, os.path.abspath(output_root), dataset, epochs)
 

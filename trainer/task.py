@@ -17,7 +17,7 @@ from tfx import v1 as tfx
 from trainer.base_model import (
     MODEL_INPUTS, TowerConfig, VocabularySizes, build_two_tower, compile_for_training,
 )
-from trainer.base_retrieval import BaseRetrieval
+from trainer.base_retrieval import BaseRetrieval, uses_full_softmax
 from trainer.export import export_serving_model
 from trainer.inputs import DatasetFactory, file_dataset_factory, training_positives, transformed_dataset
 from trainer.reproducibility import make_reproducible
@@ -73,8 +73,11 @@ def train_base_model(
     if config.objective == "pointwise":
         trained = compile_for_training(model, config.learning_rate)
     else:
-        _, positive_items = training_positives(train_files, tf_transform_output, dataset_factory)
-        trained = BaseRetrieval(model, item_features, np.bincount(positive_items, minlength=len(item_features)), config.temperature)
+        counts = None  # the in-batch path's sampling correction needs each item's training positives: one more pass
+        if not uses_full_softmax(len(item_features)):
+            _, positive_items = training_positives(train_files, tf_transform_output, dataset_factory)
+            counts = np.bincount(positive_items, minlength=len(item_features))
+        trained = BaseRetrieval(model, item_features, counts, config.temperature)
         trained.compile(optimizer=tf.keras.optimizers.Adam(config.learning_rate))
     trained.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=list(callbacks))
     return model
