@@ -131,7 +131,7 @@ def run_locked(args: argparse.Namespace, progress: ComponentProgress, root: str,
     from tfx import v1 as tfx
 
     from pipeline.pipeline import create_pipeline
-    from pipeline.summary import evaluator_blessed, run_summary
+    from pipeline.summary import run_blessed, run_summary
 
     pipeline_name = configs.pipeline_name(args.dataset)
     serving_root = os.path.join(root, "serving_model", configs.MODEL_NAME)
@@ -160,7 +160,7 @@ def run_locked(args: argparse.Namespace, progress: ComponentProgress, root: str,
     print(f"[pipeline] done in {total:.1f} s", flush=True)
 
     print(run_summary(root, args.dataset, args.data_dir, args.variant), flush=True)
-    return 0 if evaluator_blessed(root, args.dataset) else NOT_BLESSED
+    return 0 if run_blessed(root, args.dataset) else NOT_BLESSED
 
 
 if __name__ == "__main__":

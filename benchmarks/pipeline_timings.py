@@ -26,7 +26,7 @@ from benchmarks import report
 from data.prepare import PrepareSettings, prepare
 
 ORDER = ("ImportExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator", "Transform", "BaseTrainer",
-         "PromoTrainer", "Evaluator", "Pusher")
+         "PromoTrainer", "Evaluator", "CatalogueEvaluator", "Pusher")
 
 
 def prepared_examples(root: str, dataset: str) -> int:

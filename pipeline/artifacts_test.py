@@ -16,7 +16,7 @@ class Store:
     def __init__(self, root, name=NAME):
         self.name = name
         path = artifacts.metadata_path(root, name)
-        os.makedirs(os.path.dirname(path))
+        os.makedirs(os.path.dirname(path), exist_ok=True)  # a second Store on the same run adds to it
         config = pb.ConnectionConfig()
         config.sqlite.filename_uri = path
         self.store = metadata_store.MetadataStore(config)

@@ -4,13 +4,16 @@ ImportExampleGen (train/eval/test folders of prepared, typed tf.Examples and the
 their order by pipeline/example_gen.py) -> StatisticsGen (train/eval/test) -> ImportSchemaGen (the curated schema in
 pipeline/schema) -> ExampleValidator; Transform (vocabularies, feature bags, history, cold flag, pinnacle tables;
 analyzed on train only, eval_ranking left out) -> BaseTrainer (the pre-trained two-tower base) -> PromoTrainer (the
-base frozen, PROMO's prompt stage on top; its ``base_model`` input chains the two) -> Evaluator -> Pusher
-(``<serving_model_dir>/<version>/``, pushed only when blessed).
+base frozen, PROMO's prompt stage on top; its ``base_model`` input chains the two) -> Evaluator ->
+CatalogueEvaluator (the whole-catalogue view, pipeline/catalogue_evaluator.py) -> Pusher
+(``<serving_model_dir>/<version>/``, pushed only when both blessed).
 
 The Evaluator ranks eval_ranking's queries (each eval positive among sampled never-touched items, data/examples.py)
 and reports NDCG@10, the positive's mean rank, AUC and example counts, overall and by the query's cold flag. It
 blesses on NDCG@10: a floor, and no worse (within a tolerance) than the latest blessed model, overall and on cold
-queries; that baseline comes from a Resolver (LatestBlessedModelStrategy, as TFX's taxi template). Thresholds:
+queries; that baseline comes from a Resolver (LatestBlessedModelStrategy, as TFX's taxi template), which reads
+CatalogueEvaluator's blessings: the verdict that decides the push. CatalogueEvaluator then scores what a deployment
+shows, recommend's top 10 of the whole catalogue, against the same baseline. Thresholds:
 pipeline/configs.py; details: docs/evaluator.md. The test split is left to the benchmarks.
 """
 from __future__ import annotations
@@ -24,10 +27,12 @@ from tfx import v1 as tfx
 
 from data.examples import EVAL_RANKING, QUERY_ID, QUERY_IS_COLD
 from pipeline import code_version, configs
+from pipeline.catalogue_evaluator import CatalogueEvaluator
 from pipeline.example_gen import OrderPreservingImportExampleGen
 from pipeline.pusher import UnchangedModelPusher
 from transforms import features as F
 
+CATALOGUE_EVALUATOR = "CatalogueEvaluator"
 SPLITS = ("train", "eval", "test")  # what StatisticsGen, Transform and the Trainers see; not EVAL_RANKING
 
 
@@ -133,10 +138,13 @@ def create_pipeline(
 
     base_trainer = trainer(configs.RUN_FN, training_config).with_id("BaseTrainer")
     promo_trainer = trainer(configs.PROMO_RUN_FN, promo_config, base_model=base_trainer.outputs["model"]).with_id("PromoTrainer")
-    model_resolver = tfx.dsl.Resolver(  # the latest blessed model (None on a first run): the Evaluator's baseline
+    model_resolver = tfx.dsl.Resolver(  # the latest blessed model (None on a first run): both evaluators' baseline
         strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+        # the final verdict only (the Evaluator's own blessing may bless a model CatalogueEvaluator refused)
+        model_blessing=tfx.dsl.Channel(
+            type=tfx.types.standard_artifacts.ModelBlessing, producer_component_id=CATALOGUE_EVALUATOR, output_key="blessing"
+        ),
     ).with_id("latest_blessed_model_resolver")
     evaluator = tfx.components.Evaluator(
         examples=example_gen.outputs["examples"],
@@ -145,9 +153,17 @@ def create_pipeline(
         eval_config=eval_config(),
         example_splits=[EVAL_RANKING],
     )
+    catalogue_evaluator = CatalogueEvaluator(
+        examples=example_gen.outputs["examples"],
+        model=promo_trainer.outputs["model"],
+        evaluator_blessing=evaluator.outputs["blessing"],
+        baseline_model=model_resolver.outputs["model"],
+        cutoff=configs.RANKING_CUTOFF,
+        z=configs.CATALOGUE_Z,
+    ).with_id(CATALOGUE_EVALUATOR)
     pusher = UnchangedModelPusher(
         model=promo_trainer.outputs["model"],
-        model_blessing=evaluator.outputs["blessing"],
+        model_blessing=catalogue_evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)
         ),
@@ -157,7 +173,7 @@ def create_pipeline(
         pipeline_root=pipeline_root,
         components=[
             example_gen, statistics_gen, schema_gen, example_validator, transform, base_trainer, promo_trainer,
-            model_resolver, evaluator, pusher,
+            model_resolver, evaluator, catalogue_evaluator, pusher,
         ],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,

@@ -1,5 +1,4 @@
 """The Pusher executor pushes like TFX's, except the model that is already the newest pushed version."""
-import json
 import os
 
 from tfx.proto import pusher_pb2

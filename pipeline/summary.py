@@ -1,18 +1,23 @@
-"""The block that ends a local run: the Evaluator's verdict and metrics, where the model went, what to run next.
+"""The block that ends a local run: both evaluators' verdicts and metrics, where the model went, what to run next.
 
 Everything is read from the Evaluator's own output (``tfma.load_eval_result``, ``tfma.load_validation_result``,
 the blessing folder's ``BLESSED`` / ``NOT_BLESSED`` file), not from the pipeline's eval config: the block prints
 every metric of every slice the Evaluator computed, and every failed threshold, whatever the config asks for.
 The run's Evaluator output is that of the newest finished Evaluator execution in the run's ML Metadata
-(``pipeline.artifacts.latest_artifact``): this run's, also when it reused a cached result.
+(``pipeline.artifacts.latest_artifact``): this run's, also when it reused a cached result. CatalogueEvaluator's
+(pipeline/catalogue_evaluator.py: the whole-catalogue view, whose blessing decides the push) likewise, from its
+``metrics.json`` and blessing folder.
 """
 from __future__ import annotations
 
 import os
+import json
 from typing import List, Optional
 
-from data.examples import QUERY_IS_COLD
+from data.examples import QUERY_IS_COLD, RANKING_NEGATIVES
 from pipeline import configs
+from pipeline.catalogue_evaluator import METRICS_FILE
+from pipeline.pipeline import CATALOGUE_EVALUATOR
 from pipeline.artifacts import latest_artifact, pushed_model_dir
 from transforms import features as F
 
@@ -119,21 +124,54 @@ def signature_names(model_dir: str) -> List[str]:
     return sorted(name for name in saved.meta_graphs[0].signature_def if not name.startswith("__"))
 
 
-def evaluator_blessed(output_root: str, dataset: str) -> bool:
-    """Whether the Evaluator of one dataset's latest run under ``output_root`` blessed its model."""
-    blessing = latest_artifact(output_root, configs.pipeline_name(dataset), "Evaluator", "blessing")
+def run_blessed(output_root: str, dataset: str) -> bool:
+    """Whether one dataset's latest run under ``output_root`` blessed its model: CatalogueEvaluator's verdict, which
+    includes the Evaluator's and decides the push."""
+    blessing = latest_artifact(output_root, configs.pipeline_name(dataset), CATALOGUE_EVALUATOR, "blessing")
     return os.path.exists(os.path.join(blessing, "BLESSED"))
+
+
+def _pair(values: dict) -> str:
+    return f"{_number(values['all'])} overall, {_number(values['cold'])} cold"
+
+
+def catalogue_lines(metrics: dict) -> List[str]:
+    """CatalogueEvaluator's numbers (both views' HR@10 on the eval split) and its own verdict, from its metrics.json."""
+    recall, k = metrics["recall"], metrics["cutoff"]
+    lines = [
+        f"[summary] whole catalogue (recommend's top {k}, {metrics['targets']} eval targets, {metrics['cold_targets']} cold): "
+        f"recall@{k} {_pair(recall['candidate'])}; most popular {_pair(recall['popularity'])}",
+        f"[summary] sampled (each target among {RANKING_NEGATIVES} items): HR@{k} {_pair(metrics['sampled_hr'])}",
+    ]
+    if "baseline" not in recall:
+        verdict = "no blessed model to compare with yet, so the Evaluator's verdict stands"
+    else:
+        checks = metrics["checks"]
+        failed = [f"{group} recall@{k} {_number(recall['candidate'][group])} is below the baseline's "
+                  f"{_number(recall['baseline'][group])} by more than {_number(checks[group]['tolerance'])}"
+                  for group in ("all", "cold") if not checks[group]["ok"]]
+        verdict = "; ".join(failed) or (
+            f"no worse than the baseline ({_pair(recall['baseline'])}) within {metrics['z']:g} standard errors "
+            f"({_number(checks['all']['tolerance'])} / {_number(checks['cold']['tolerance'])})")
+    if metrics["ok"]:
+        word = "passed" if not metrics["evaluator_blessed"] else "blessed the model"
+    else:
+        word = "did NOT bless the model"
+    return lines + [f"[summary] CatalogueEvaluator {word}: {verdict}"]
 
 
 def run_summary(output_root: str, dataset: str, data_dir: Optional[str], variant: str) -> str:
     """The end-of-run block of ``local_runner.py`` for one dataset's run under ``output_root``."""
     name = configs.pipeline_name(dataset)
     evaluation_dir = latest_artifact(output_root, name, "Evaluator", "evaluation")
-    blessed = evaluator_blessed(output_root, dataset)
+    evaluator_blessing = latest_artifact(output_root, name, "Evaluator", "blessing")
+    with open(os.path.join(latest_artifact(output_root, name, CATALOGUE_EVALUATOR, "evaluation"), METRICS_FILE)) as handle:
+        catalogue = json.load(handle)
+    blessed = run_blessed(output_root, dataset)
     serving_root = os.path.join(output_root, "serving_model", configs.MODEL_NAME)
     newest = pushed_model_dir(serving_root)
-    lines = verdict_lines(evaluation_dir, blessed)
-    lines += ["[summary] Evaluator metrics by slice:"] + metrics_lines(evaluation_dir)
+    lines = verdict_lines(evaluation_dir, os.path.exists(os.path.join(evaluator_blessing, "BLESSED")))
+    lines += ["[summary] Evaluator metrics by slice:"] + metrics_lines(evaluation_dir) + catalogue_lines(catalogue)
     if not blessed:
         still = f"; TF Serving keeps serving {newest}, an earlier run's" if newest else ""
         lines.append(f"[summary] nothing pushed to {serving_root}{still}")

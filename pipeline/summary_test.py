@@ -1,4 +1,5 @@
 """The end-of-run summary on hand-made Evaluator outputs (TFMA's own file formats) and a hand-made pushed model."""
+import json
 import os
 
 import pytest
@@ -59,6 +60,32 @@ def write_evaluator_output(root, metrics, validation, blessed):
     )
 
 
+def catalogue_metrics(ok=True, evaluator_blessed=True, baseline=True):
+    """A CatalogueEvaluator metrics.json (pipeline/catalogue_evaluator.py) with hand-picked numbers."""
+    recall = {"candidate": {"all": 0.175, "cold": 0.0706}, "popularity": {"all": 0.07, "cold": 0.0}}
+    checks = {}
+    if baseline:
+        recall["baseline"] = {"all": 0.18, "cold": 0.1}
+        checks = {"all": {"tolerance": 0.0238, "ok": True}, "cold": {"tolerance": 0.0289, "ok": ok}}
+    return {"cutoff": 10, "z": 2.0, "targets": 942, "cold_targets": 170, "users": 942, "recall": recall,
+            "sampled_hr": {"all": 0.7611, "cold": 0.5647}, "checks": checks, "ok": ok, "evaluator_blessed": evaluator_blessed,
+            "blessed": ok and evaluator_blessed}
+
+
+def write_catalogue_output(root, metrics):
+    """CatalogueEvaluator's evaluation and blessing folders for ``metrics``, recorded as a finished execution."""
+    node = os.path.join(root, "tfx", configs.pipeline_name("synthetic"), "CatalogueEvaluator")
+    evaluation, blessing = os.path.join(node, "evaluation", "9"), os.path.join(node, "blessing", "9")
+    os.makedirs(evaluation)
+    os.makedirs(blessing)
+    with open(os.path.join(evaluation, "metrics.json"), "w") as handle:
+        json.dump(metrics, handle)
+    open(os.path.join(blessing, "BLESSED" if metrics["blessed"] else "NOT_BLESSED"), "w").close()
+    Store(root, configs.pipeline_name("synthetic")).execution(
+        "CatalogueEvaluator", metadata_store_pb2.Execution.COMPLETE, outputs={"evaluation": evaluation, "blessing": blessing}
+    )
+
+
 def write_pushed_model(root, version, signatures):
     """A version folder whose saved_model.pb declares ``signatures`` (no graph: the summary only reads names)."""
     folder = os.path.join(root, "serving_model", configs.MODEL_NAME, str(version))
@@ -80,6 +107,7 @@ def test_a_blessed_run_shows_every_metric_by_slice_where_the_model_went_and_what
         WARM: [("auc", 0.874, None, "", False), ("example_count", 414, None, "", False)],
     }
     write_evaluator_output(root, metrics, validation_result_pb2.ValidationResult(validation_ok=True), blessed=True)
+    write_catalogue_output(root, catalogue_metrics())
     write_pushed_model(root, 100, ["serving_default"])
     pushed = write_pushed_model(root, 200, ["serving_default", "recommend"])
 
@@ -91,6 +119,14 @@ def test_a_blessed_run_shows_every_metric_by_slice_where_the_model_went_and_what
     assert lines[3].split() == ["cold", "items", "(is_cold=1)", "auc", "0.8421,", "example_count", "2086"]
     assert lines[4].split() == ["warm", "items", "(is_cold=0)", "auc", "0.8740,", "example_count", "414"]
     assert len({line.index("auc") for line in lines[2:5]}) == 1  # one column
+    assert lines[5:8] == [
+        "[summary] whole catalogue (recommend's top 10, 942 eval targets, 170 cold): recall@10 0.1750 overall, 0.0706 cold; "
+        "most popular 0.0700 overall, 0 cold",
+        "[summary] sampled (each target among 100 items): HR@10 0.7611 overall, 0.5647 cold",
+        "[summary] CatalogueEvaluator blessed the model: no worse than the baseline (0.1800 overall, 0.1000 cold) within 2 "
+        "standard errors (0.0238 / 0.0289)",
+    ]
+    lines = lines[:5] + lines[8:]
     assert lines[5] == f"[summary] pushed: {pushed}"
     assert lines[6] == "[summary] signatures: recommend, serving_default"
     serving_root = os.path.dirname(pushed)
@@ -101,6 +137,30 @@ def test_a_blessed_run_shows_every_metric_by_slice_where_the_model_went_and_what
     assert lines[10].startswith(f"  python -m benchmarks.quality --dataset synthetic --output-root {root} --seeds 0 "
                                 "--variants pretrain promo_ls --tag mine ")
     assert len(lines) == 11
+
+
+def test_a_model_the_evaluator_blessed_but_the_whole_catalogue_gate_refused_is_not_pushed(tmp_path):
+    root = str(tmp_path)
+    write_evaluator_output(root, {(): [("auc", 0.8, None, "", False)]}, validation_result_pb2.ValidationResult(validation_ok=True), blessed=True)
+    write_catalogue_output(root, catalogue_metrics(ok=False))
+    earlier = write_pushed_model(root, 100, ["serving_default"])
+
+    lines = run_summary(root, "synthetic", None, "promo_ls").splitlines()
+
+    assert lines[0] == "[summary] the Evaluator blessed the model: every threshold met"
+    assert lines[-2] == ("[summary] CatalogueEvaluator did NOT bless the model: cold recall@10 0.0706 is below the baseline's "
+                         "0.1000 by more than 0.0289")
+    assert lines[-1] == f"[summary] nothing pushed to {os.path.dirname(earlier)}; TF Serving keeps serving {earlier}, an earlier run's"
+
+
+def test_a_first_run_has_no_baseline_for_the_whole_catalogue_gate(tmp_path):
+    root = str(tmp_path)
+    write_evaluator_output(root, {(): [("auc", 0.8, None, "", False)]}, validation_result_pb2.ValidationResult(validation_ok=True), blessed=True)
+    write_catalogue_output(root, catalogue_metrics(baseline=False))
+    write_pushed_model(root, 1, ["serving_default"])
+    lines = run_summary(root, "synthetic", None, "promo_ls").splitlines()
+    assert ("[summary] CatalogueEvaluator blessed the model: no blessed model to compare with yet, so the Evaluator's "
+            "verdict stands") in lines
 
 
 def test_a_model_not_blessed_says_which_thresholds_failed_and_that_nothing_was_pushed(tmp_path):
@@ -132,6 +192,7 @@ def test_a_model_not_blessed_says_which_thresholds_failed_and_that_nothing_was_p
     failure.metric_threshold.value_threshold.lower_bound.value = 0.2
     failure.message = "Metric not found."
     write_evaluator_output(root, metrics, validation, blessed=False)
+    write_catalogue_output(root, catalogue_metrics(evaluator_blessed=False))
     earlier = write_pushed_model(root, 100, ["serving_default"])
 
     lines = run_summary(root, "synthetic", None, "promo_ls").splitlines()
@@ -146,7 +207,8 @@ def test_a_model_not_blessed_says_which_thresholds_failed_and_that_nothing_was_p
     assert lines[5].split() == ["overall", "auc", "0.6100,", "auc_diff", "-0.0900"]
     assert lines[6].split() == ["cold", "items", "(is_cold=1)", "auc", "0.4500,", "auc_diff", "-0.0700"]
     serving_root = os.path.dirname(earlier)
-    assert lines[7:] == [f"[summary] nothing pushed to {serving_root}; TF Serving keeps serving {earlier}, an earlier run's"]
+    assert lines[9] == "[summary] CatalogueEvaluator passed: no worse than the baseline (0.1800 overall, 0.1000 cold) within 2 standard errors (0.0238 / 0.0289)"
+    assert lines[10:] == [f"[summary] nothing pushed to {serving_root}; TF Serving keeps serving {earlier}, an earlier run's"]
 
 
 @pytest.mark.parametrize("key, name", [

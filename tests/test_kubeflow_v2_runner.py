@@ -5,7 +5,7 @@ import kubeflow_v2_runner
 from pipeline import code_version
 
 COMPONENTS = ("ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "Transform",
-              "BaseTrainer", "PromoTrainer", "Evaluator", "Pusher")
+              "BaseTrainer", "PromoTrainer", "Evaluator", "CatalogueEvaluator", "Pusher")
 
 
 def test_compiled_json_names_every_component_and_passes_cloud_paths_and_dataflow_args(tmp_path):

@@ -159,6 +159,10 @@ def test_second_run_reuses_cached_artifacts(run, run_timings):
     assert not first["cached"]
     assert {"ImportExampleGen", "StatisticsGen", "Transform", "BaseTrainer", "PromoTrainer"} <= set(second["cached"])
     assert os.path.exists(os.path.join(latest_artifact(run, "promo-synthetic", "Evaluator", "blessing"), "BLESSED"))
+    # the Resolver found the first run's model through CatalogueEvaluator's blessing: the second compared it with itself
+    with open(os.path.join(latest_artifact(run, "promo-synthetic", "CatalogueEvaluator", "evaluation"), "metrics.json")) as handle:
+        catalogue = json.load(handle)
+    assert catalogue["blessed"] and catalogue["recall"]["baseline"] == catalogue["recall"]["candidate"]
     assert len(os.listdir(os.path.join(run, "serving_model", "promo"))) == 1
 
 

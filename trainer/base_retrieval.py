@@ -29,6 +29,7 @@ import tensorflow_recommenders as tfrs
 from tensorflow import keras
 
 from trainer.base_model import USER_INPUTS
+from trainer.epoch_logs import EpochMeanLogs
 from transforms import features as F
 
 # Catalogue rows up to which every batch is scored against the whole catalogue (a [batch, rows] matrix: 1,683
@@ -57,7 +58,7 @@ def catalogue_candidates(positive_rows: tf.Tensor, positive_vectors: tf.Tensor, 
     return tf.concat([positive_vectors, catalogue_vectors], axis=0), tf.concat([own, others], axis=1)
 
 
-class BaseRetrieval(tfrs.models.Model):
+class BaseRetrieval(EpochMeanLogs, tfrs.models.Model):
     """Trains ``base`` (the two-tower model of trainer/base_model.py, whose towers it shares) with the objective of
     the module docstring on the positive examples of each batch; the labels' negatives are not used.
 

@@ -41,7 +41,7 @@ SCORE = "score"
 EMBEDDING = "embedding"
 
 
-def _embedding_functions(model: keras.Model):
+def embedding_functions(model: keras.Model):
     """(user, item) functions of transformed features whose row-wise inner product is the logit."""
     if hasattr(model, "user_embedding"):  # the prompt-stage model
         return model.user_embedding, model.item_embedding
@@ -162,7 +162,7 @@ def serving_signatures(
     def transform_features(serialized):
         return model.tft_layer(_parse_examples(serialized, raw_spec))
 
-    user_fn, item_fn = _embedding_functions(model)
+    user_fn, item_fn = embedding_functions(model)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in F.USER_RAW_FEATURES])
     def user_embeddings(user_id, user_features, history):
@@ -213,7 +213,7 @@ def export_serving_model(
     ``extra_files`` maps file names to the text written under ``export_dir/assets.extra/``. ``item_features`` (each
     table row's training feature bag, for the recommend index) is needed for models without their own
     ``item_features`` table (the base two-tower model): trainer/retrieval.py, ``catalogue_features``."""
-    recommender = build_recommender(model, _embedding_functions(model)[1], tf_transform_output, item_features, recommend_k)
+    recommender = build_recommender(model, embedding_functions(model)[1], tf_transform_output, item_features, recommend_k)
     model.save(
         export_dir,
         save_format="tf",

@@ -36,6 +36,7 @@ from tensorflow import keras
 from trainer.base_model import ITEM_EMBEDDING, USER_INPUTS
 from trainer.item_tables import ItemTables, added_item_rows, table_rows
 from trainer.liker_space import LikerSpace
+from trainer.epoch_logs import EpochMeanLogs
 from transforms import features as F
 
 
@@ -96,7 +97,7 @@ def ranking_loss(positive_logits, sampled_logits, weights):
     )
 
 
-class LikerSpacePromo(tfrs.models.Model):
+class LikerSpacePromo(EpochMeanLogs, tfrs.models.Model):
     """PROMO-LS (module docstring): transformed features in, one logit per example out. Items a refresh added
     (trainer/refresh.py) have rows after the base vocabulary's in every per-item table: ``new_item_ids`` maps
     their raw ids to those rows (the base still sees them as its OOV item with their features)."""
@@ -133,6 +134,10 @@ class LikerSpacePromo(tfrs.models.Model):
         self.gate = PopularityGate(
             config.gate_all, config.gate_cold, config.gate_shift, config.offset_cold, name="popularity_gate"
         )
+        # The epoch means of Eq. 13's two parts, training and validation alike (Keras logs `rec_loss`, `rank_loss`
+        # and their `val_` twins): TFRS's own `loss` entry is the last batch's total only.
+        self.rec_loss = keras.metrics.Mean(name="rec_loss")  # per logged example
+        self.rank_loss = keras.metrics.Mean(name="rank_loss")  # per positive, cold ones weighted as in the loss
 
     def table_rows(self, item_ids: tf.Tensor, item_index: tf.Tensor) -> tf.Tensor:
         """ITEM_ROW of raw ``item_ids`` (trainer/item_tables.py: table_rows)."""
@@ -185,4 +190,7 @@ class LikerSpacePromo(tfrs.models.Model):
         rec = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=positive))
         cold = tf.cast(tf.gather(self.is_cold, tf.minimum(features[F.ITEM_INDEX], self.n_items - 1)), tf.float32)
         weights = labels * (1.0 + (self.config.cold_weight - 1.0) * cold)
-        return rec + self.config.rank_weight * ranking_loss(positive, sampled, weights)
+        rank = ranking_loss(positive, sampled, weights)
+        self.rec_loss.update_state(rec, sample_weight=tf.cast(tf.size(labels), tf.float32))
+        self.rank_loss.update_state(rank, sample_weight=tf.reduce_sum(weights))
+        return rec + self.config.rank_weight * rank

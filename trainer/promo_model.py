@@ -15,8 +15,8 @@ For an example (u, i), each line one function or layer:
     L = L_rec + lambda1 L_pfpe + lambda2 L_pape (Eq. 13)                   promo_losses.promo_loss, returned by PromoModel.compute_loss
 The MLP's last layer starts at zero, so training starts from the pre-trained model's scores. ``PromoModel`` is a
 ``tfrs.models.Model``: Keras' fit trains it on ``compute_loss`` (Eq. 13), which also updates the ``rec``, ``pfpe``,
-``pape`` (means over the epoch) and ``auc`` metrics; ``loss`` in Keras' logs is TFRS's, the step's Eq. 13 (as for
-PROMO-LS). Only the prompt tables and the MLP train; the base is frozen.
+``pape`` (means over the epoch) and ``auc`` metrics, the logged numbers (TFRS's last-batch ``loss`` is not logged:
+trainer/epoch_logs.py). Only the prompt tables and the MLP train; the base is frozen.
 
 Variants (trainer/variants.PromptVariant, ``PromoConfig.prompt_variant``): ``promo_m`` one shared prompt network
 (``shared_network``); ``promo_t`` no prompt network (no ``information``: the mean of S_i^pos is a plain input of the
@@ -42,6 +42,7 @@ from trainer.prompt_network import PersonalizedPromptNetwork, row_width
 from trainer.promo_layers import PinnacleLists, PseudoPinnacleDonors, final_item_embedding, fusion_mlp, slot_mean
 from trainer.promo_losses import pape_loss, pfpe_loss, pfpe_rows, promo_loss, recommendation_loss
 from trainer.variants import ITEM_FEATURES, ITEM_ID, PAPER_VARIANTS, PromptVariant, VARIANTS
+from trainer.epoch_logs import EpochMeanLogs
 from transforms import features as F
 
 
@@ -141,7 +142,7 @@ def check_prompt_table_size(n_rows: int, input_dim: int, config: PromoConfig) ->
         )
 
 
-class PromoModel(tfrs.models.Model):
+class PromoModel(EpochMeanLogs, tfrs.models.Model):
     """The prompt-tuned model: transformed features in, one logit per example out (see module docstring)."""
 
     def __init__(self, base: keras.Model, tables: ItemTables, config: PromoConfig, new_item_ids=(), **kwargs):

@@ -4,6 +4,7 @@ trainer/baselines/, for comparison) and exported."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from typing import List
 
@@ -13,6 +14,7 @@ from tensorflow import keras
 from tfx import v1 as tfx
 
 from trainer.base_model import MODEL_INPUTS, VocabularySizes, compile_for_training
+from trainer.catalogue_recall import catalogue_recall
 from trainer.baselines import build_baseline
 from trainer.export import export_serving_model
 from trainer.inputs import DatasetFactory, file_dataset_factory, training_positives, transformed_dataset
@@ -71,7 +73,8 @@ def train_prompt_stage(
     callbacks=(), dataset_factory: DatasetFactory = file_dataset_factory,
 ) -> keras.Model:
     """Returns the model of ``config.variant`` trained on ``train_files`` (validated on ``eval_files``);
-    ``callbacks`` are Keras callbacks of the fit (benchmarks/warm_memory.py ranks with the model after each epoch);
+    ``callbacks`` are Keras callbacks of the fit (benchmarks/warm_memory.py ranks with the model after each epoch),
+    after the whole-catalogue recall@10 on eval (trainer/catalogue_recall.py; PROMO-LS at its served exposure);
     every read of the examples goes through ``dataset_factory`` (trainer/inputs.py)."""
     make_reproducible(config.seed)
     if config.variant == "pretrain":
@@ -80,8 +83,14 @@ def train_prompt_stage(
     def examples(files, names, shuffle):
         return transformed_dataset(files, tf_transform_output, config.batch_size, names, shuffle, config.seed, dataset_factory)
 
+    def recall(model, user_fn, item_fn, item_features):  # the first callback: later ones (TensorBoard) log it
+        return [catalogue_recall(model, user_fn, item_fn, tf_transform_output, train_files, eval_files, item_features, dataset_factory), *callbacks]
+
     if config.variant == "finetune":
-        return fine_tune(base, examples(train_files, MODEL_INPUTS, True), examples(eval_files, MODEL_INPUTS, False), config, callbacks)
+        towers = base.get_layer("user_tower"), base.get_layer("item_tower")
+        features = catalogue_features(base, tf_transform_output, train_files, dataset_factory)
+        return fine_tune(base, examples(train_files, MODEL_INPUTS, True), examples(eval_files, MODEL_INPUTS, False), config,
+                         recall(base, *towers, features))
     tables = item_tables(tf_transform_output, train_files, dataset_factory)
     if config.variant in BASELINES:
         model = build_baseline(base, tables, config, training_positives(train_files, tf_transform_output, dataset_factory))
@@ -94,7 +103,11 @@ def train_prompt_stage(
     train, evaluation = examples(train_files, names, True), examples(eval_files, names, False)
     first_batch, _ = next(iter(train))
     model({name: first_batch[name] for name in MODEL_INPUTS})  # records the serving inputs, which saving needs
-    model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=list(callbacks))
+    user_fn = model.user_embedding
+    if config.variant == LIKER_SPACE:  # recall at the served operating point
+        user_fn = functools.partial(model.user_embedding, exposure=config.cold_exposure)
+    callbacks = recall(model, user_fn, model.item_embedding, tables.features)
+    model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=callbacks)
     if config.variant == LIKER_SPACE:
         model.exposure.assign(config.cold_exposure)  # the served operating point (Eq. LS-6); trained at 1
     return model

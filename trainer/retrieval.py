@@ -9,7 +9,7 @@ load, it is approximate (the scores must equal ``serving_default``'s ranking), a
 The catalogue is every item the Transform vocabulary knows (``vocabulary_by_name(F.ITEM_VOCAB)``, item index =
 position in it) plus the items a refresh added (trainer/refresh.py; their raw ids and table rows are the model's
 ``new_item_rows``), never the OOV row. Each item's vector is the model's item side (``item_fn`` of
-trainer/export.py: ``_embedding_functions``) of its index, its table row and its training feature bag, computed
+trainer/export.py: ``embedding_functions``) of its index, its table row and its training feature bag, computed
 once at export. The feature bags come from the model's own per-item table where it has one (PROMO-LS and PROMO
 keep ``item_features``, built by trainer/item_tables.py from the transformed training examples, with added items'
 bags appended by a refresh); the base two-tower model (and the ``pretrain`` / ``finetune`` variants) has none, so

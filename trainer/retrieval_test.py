@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from trainer.base_model import TowerConfig, VocabularySizes, build_two_tower
-from trainer.export import _embedding_functions, export_serving_model, serving_signatures
+from trainer.export import embedding_functions, export_serving_model, serving_signatures
 from trainer.export_test import _HashingTransform
 from trainer.export_test import _TransformOutput as _HashingTransformOutput
 from trainer.item_tables import ItemTables
@@ -166,7 +166,7 @@ def _assert_top_k_is_the_served_ranking(signatures, rows, compare):
 def test_recommend_is_the_top_k_of_serving_default_over_the_catalogue_without_the_history(kind):
     model, item_features = _model(kind)
     transform_output = _TransformOutput()
-    recommender = build_recommender(model, _embedding_functions(model)[1], transform_output, item_features, k=K)
+    recommender = build_recommender(model, embedding_functions(model)[1], transform_output, item_features, k=K)
     signatures = serving_signatures(model, transform_output, recommender)
     rows, compare = _requests(kind)
     _assert_top_k_is_the_served_ranking(signatures, rows, compare)
@@ -186,7 +186,7 @@ def test_the_index_pads_with_blanks_when_fewer_than_k_items_are_left_and_refuses
 def test_a_model_without_an_item_feature_table_needs_one_to_be_exported():
     base = build_two_tower(SIZES, TowerConfig(8, 8, 8))
     with pytest.raises(ValueError, match="item_feature_table"):
-        build_recommender(base, _embedding_functions(base)[1], _TransformOutput())
+        build_recommender(base, embedding_functions(base)[1], _TransformOutput())
 
 
 def _graph_ops(model_dir):
@@ -267,7 +267,7 @@ def test_one_promo_ls_model_serves_two_operating_points():
     assert model.operating_points == {"cold_first": cold_first_exposure} and cold_first_exposure != 0.3
 
     transform_output = _TransformOutput()
-    recommender = build_recommender(model, _embedding_functions(model)[1], transform_output, k=K)
+    recommender = build_recommender(model, embedding_functions(model)[1], transform_output, k=K)
     signatures = serving_signatures(model, transform_output, recommender)
     assert set(signatures) >= {"recommend", "recommend_cold_first"}
     rows, compare = _requests("promo_ls")

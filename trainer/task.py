@@ -18,6 +18,7 @@ from trainer.base_model import (
     MODEL_INPUTS, TowerConfig, VocabularySizes, build_two_tower, compile_for_training,
 )
 from trainer.base_retrieval import BaseRetrieval, uses_full_softmax
+from trainer.catalogue_recall import catalogue_recall
 from trainer.export import export_serving_model
 from trainer.inputs import DatasetFactory, file_dataset_factory, training_positives, transformed_dataset
 from trainer.reproducibility import make_reproducible
@@ -63,13 +64,16 @@ def train_base_model(
     callbacks=(), dataset_factory: DatasetFactory = file_dataset_factory,
 ) -> tf.keras.Model:
     """Trains the two-tower base on ``train_files`` with ``config.objective``, validating on ``eval_files`` after each
-    epoch (with the Keras ``callbacks``: the same objective on both), reading both through ``dataset_factory``
+    epoch (with the Keras ``callbacks``: the same objective on both, and the whole-catalogue recall@10 of
+    trainer/catalogue_recall.py on eval), reading both through ``dataset_factory``
     (trainer/inputs.py); ``item_features``: every catalogue row's feature bag (trainer/retrieval.py:
     item_feature_table), the softmax objective's catalogue. Returns the two-tower model (what is exported)."""
     make_reproducible(config.seed)
     train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed, dataset_factory)
     evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False, dataset_factory=dataset_factory)
     model = build_two_tower(VocabularySizes.from_transform_output(tf_transform_output), config.tower_config())
+    recall = catalogue_recall(model, model.get_layer("user_tower"), model.get_layer("item_tower"), tf_transform_output,
+                              train_files, eval_files, item_features, dataset_factory)
     if config.objective == "pointwise":
         trained = compile_for_training(model, config.learning_rate)
     else:
@@ -79,7 +83,8 @@ def train_base_model(
             counts = np.bincount(positive_items, minlength=len(item_features))
         trained = BaseRetrieval(model, item_features, counts, config.temperature)
         trained.compile(optimizer=tf.keras.optimizers.Adam(config.learning_rate))
-    trained.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=list(callbacks))
+    # the recall first: the callbacks after it (TensorBoard) see it in the epoch's logs
+    trained.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=[recall, *callbacks])
     return model
 
 

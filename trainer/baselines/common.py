@@ -18,7 +18,6 @@ from tensorflow import keras
 
 from trainer.item_tables import ItemTables
 from trainer.layers import BagEmbedding
-from transforms import features as F
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,216 @@
+"""CatalogueEvaluator: the production view's gate, after TFX's Evaluator and before the Pusher.
+
+TFX's Evaluator ranks each eval positive among 100 sampled items (the paper's view). A deployment shows
+``recommend``'s top 10 of the whole catalogue, so this component scores that too, through the model's own
+``recommend`` signature, and blesses a model only when
+
+- TFX's Evaluator blessed it, and
+- its whole-catalogue recall@K on the eval split (evaluation/catalogue.py), overall and on the cold targets, is no
+  worse than the latest blessed model's (the Evaluator's baseline, from the same Resolver) beyond z standard errors
+  of the paired per-target difference. A first run (no baseline) is gated by the Evaluator alone.
+
+Per eval user: ``recommend`` with the user's features and history string (their older training likes, then the
+eval example's own history, so the model reads the same last HISTORY_LENGTH items the Evaluator's rows carry), the
+returned list with every training like of the user removed (recommend excludes at most MAX_EXCLUDED), cut at K.
+Targets: the eval split's positives; cold: the model's own ``transform_features`` ``is_cold`` of the target's row.
+Popularity (the K items with most training likes, the user's likes removed) is scored on the same targets, as a
+reference line in the summary. Outputs: ``evaluation`` (``metrics.json``: candidate, baseline and popularity recall
+overall and cold, the tolerances, the verdict) and ``blessing``, a ModelBlessing with the Evaluator's properties
+(``blessed``, ``current_model``/``_id``, ``baseline_model``/``_id``) and its BLESSED / NOT_BLESSED file, which the
+Pusher and the Resolver read. Its cost on ML-100K: one pass over the raw training examples and ~1K users through
+``recommend`` per model (a few seconds).
+"""
+
+import collections
+import glob
+import json
+import os
+from typing import Dict, List, Optional
+
+import numpy as np
+from tfx import v1 as tfx
+from tfx.types import artifact_utils, standard_artifacts
+
+from data.examples import EVAL_RANKING, QUERY_ID, QUERY_IS_COLD
+from evaluation.catalogue import first_unseen, no_worse, recall_hits
+from evaluation.metrics import rank_of_positive
+from transforms import features as F
+
+METRICS_FILE = "metrics.json"
+BATCH = 512  # users per recommend call
+
+
+def _read_raw(split_uri: str, names) -> Dict[str, np.ndarray]:
+    """Columns ``names`` of the raw examples under ``split_uri`` (ImportExampleGen's gzipped TFRecords), plus the
+    serialized rows as ``_serialized``; bags missing from a row read as ''."""
+    import tensorflow as tf
+
+    spec = {
+        F.USER_ID: tf.io.FixedLenFeature([], tf.string), F.ITEM_ID: tf.io.FixedLenFeature([], tf.string),
+        F.LABEL: tf.io.FixedLenFeature([], tf.int64), "timestamp": tf.io.FixedLenFeature([], tf.int64),
+        F.USER_FEATURES: tf.io.VarLenFeature(tf.string), F.HISTORY: tf.io.VarLenFeature(tf.string),  # [0..1] values
+        F.ITEM_FEATURES: tf.io.VarLenFeature(tf.string),
+        QUERY_ID: tf.io.FixedLenFeature([], tf.int64), QUERY_IS_COLD: tf.io.FixedLenFeature([], tf.int64),
+    }
+    spec = {name: spec[name] for name in names}
+    files = sorted(glob.glob(os.path.join(split_uri, "*")))
+    columns = collections.defaultdict(list)
+    for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(8192):
+        parsed = tf.io.parse_example(batch, spec)
+        columns["_serialized"].append(batch.numpy())
+        for name in names:
+            value = parsed[name]
+            if isinstance(value, tf.SparseTensor):
+                value = tf.sparse.to_dense(tf.sparse.reset_shape(value, [tf.shape(batch, tf.int64)[0], 1]), "")[:, 0]
+            columns[name].append(value.numpy())
+    return {name: np.concatenate(parts) if parts else np.array([]) for name, parts in columns.items()}
+
+
+class EvalTargets:
+    """The eval split's positives and what ``recommend`` needs for their users (module docstring)."""
+
+    def __init__(self, train_uri: str, eval_uri: str, max_excluded: int):
+        train = _read_raw(train_uri, (F.USER_ID, F.ITEM_ID, F.LABEL, "timestamp"))
+        liked = train[F.LABEL] == 1
+        order = np.argsort(train["timestamp"][liked], kind="stable")
+        likes = collections.defaultdict(list)  # user -> training likes, oldest first
+        for user, item in zip(train[F.USER_ID][liked][order], train[F.ITEM_ID][liked][order]):
+            likes[user.decode()].append(item.decode())
+        held_out = _read_raw(eval_uri, (F.USER_ID, F.ITEM_ID, F.LABEL, F.USER_FEATURES, F.HISTORY))
+        positive = held_out[F.LABEL] == 1
+        self.pairs = [(u.decode(), i.decode()) for u, i in zip(held_out[F.USER_ID][positive], held_out[F.ITEM_ID][positive])]
+        self.rows = held_out["_serialized"][positive]  # for transform_features' is_cold
+        self.seen = {user: set(items) for user, items in likes.items()}
+        self.users, features, histories = [], [], []
+        added = set()
+        for user, user_features, window in zip(held_out[F.USER_ID][positive], held_out[F.USER_FEATURES][positive], held_out[F.HISTORY][positive]):
+            user = user.decode()
+            if user in added:
+                continue
+            added.add(user)
+            recent = window.decode().split()
+            older = [item for item in likes.get(user, []) if item not in set(recent)]
+            self.users.append(user)
+            features.append(user_features.decode())
+            histories.append(" ".join((older + recent)[-max_excluded:]))  # the model reads the last items: `recent`
+        self.user_features, self.histories = features, histories
+        counts = collections.Counter(item for items in likes.values() for item in items)
+        self.popular = [item for item, _ in counts.most_common()]
+
+    def cold(self, model) -> np.ndarray:
+        """Each target's ``is_cold`` by the model's own Transform graph (its transform_features signature)."""
+        import tensorflow as tf
+
+        flags = [model.signatures["transform_features"](examples=tf.constant(self.rows[s:s + BATCH]))[F.IS_COLD].numpy()
+                 for s in range(0, len(self.rows), BATCH)]
+        return np.concatenate(flags).reshape(-1).astype(bool) if flags else np.zeros(0, bool)
+
+    def top(self, model, k: int) -> Dict[str, List[str]]:
+        """user -> the model's recommend list with the user's training likes removed, cut at ``k``."""
+        import tensorflow as tf
+
+        result = {}
+        for start in range(0, len(self.users), BATCH):
+            users = self.users[start:start + BATCH]
+            served = model.signatures["recommend"](
+                user_id=tf.constant(users), user_features=tf.constant(self.user_features[start:start + BATCH]),
+                history=tf.constant(self.histories[start:start + BATCH]),
+            )["item_ids"].numpy()
+            for user, items in zip(users, served):
+                result[user] = first_unseen([i.decode() for i in items], self.seen.get(user, set()), k)
+        return result
+
+    def popularity_top(self, k: int) -> Dict[str, List[str]]:
+        return {user: first_unseen(self.popular[:k + len(self.seen.get(user, ()))], self.seen.get(user, set()), k) for user in self.users}
+
+
+def sampled_hits(model, ranking_uri: str, cutoff: int):
+    """(hit, is_cold) per query of the ranking eval set (the Evaluator's queries: an eval positive among sampled
+    items its user never touched), each row scored by the model's user_embeddings . item_embeddings (for such items
+    exactly serving_default's logit), ranked as evaluation/metrics.py does (ties count against the positive)."""
+    import tensorflow as tf
+
+    rows = _read_raw(ranking_uri, (F.USER_ID, F.ITEM_ID, F.LABEL, F.USER_FEATURES, F.HISTORY, F.ITEM_FEATURES, QUERY_ID, QUERY_IS_COLD))
+    queries, first = np.unique(rows[QUERY_ID], return_index=True)
+    items, item_first = np.unique(rows[F.ITEM_ID], return_index=True)
+    users = np.concatenate([model.signatures["user_embeddings"](
+        user_id=tf.constant(rows[F.USER_ID][first[s:s + BATCH]]), user_features=tf.constant(rows[F.USER_FEATURES][first[s:s + BATCH]]),
+        history=tf.constant(rows[F.HISTORY][first[s:s + BATCH]]))["embedding"].numpy() for s in range(0, len(first), BATCH)])
+    vectors = np.concatenate([model.signatures["item_embeddings"](
+        item_id=tf.constant(items[s:s + BATCH]), item_features=tf.constant(rows[F.ITEM_FEATURES][item_first[s:s + BATCH]]),
+    )["embedding"].numpy() for s in range(0, len(items), BATCH)])
+    scores = np.einsum("rd,rd->r", users[np.searchsorted(queries, rows[QUERY_ID])], vectors[np.searchsorted(items, rows[F.ITEM_ID])])
+    order = np.argsort(rows[QUERY_ID], kind="stable")
+    hits = []
+    for group in np.split(order, np.searchsorted(rows[QUERY_ID][order], queries[1:])):
+        positive = rows[F.LABEL][group] == 1
+        hits.append(float(rank_of_positive(scores[group][positive][0], scores[group][~positive]) <= cutoff))
+    return np.array(hits), rows[QUERY_IS_COLD][first].astype(bool)
+
+
+def evaluate(model_dir: str, baseline_dir: Optional[str], split_uri, cutoff: int, z: float) -> dict:
+    """The metrics.json content (module docstring) of the model at ``model_dir`` against ``baseline_dir`` (None: no
+    baseline, nothing to compare)."""
+    import tensorflow as tf
+
+    from trainer.retrieval import MAX_EXCLUDED
+
+    targets = EvalTargets(split_uri("train"), split_uri("eval"), MAX_EXCLUDED)
+    model = tf.saved_model.load(model_dir)
+    cold = targets.cold(model)
+    hits = {"candidate": recall_hits(targets.top(model, cutoff), targets.pairs),
+            "popularity": recall_hits(targets.popularity_top(cutoff), targets.pairs)}
+    if baseline_dir:
+        hits["baseline"] = recall_hits(targets.top(tf.saved_model.load(baseline_dir), cutoff), targets.pairs)
+    result = {
+        "cutoff": cutoff, "z": z, "targets": len(targets.pairs), "cold_targets": int(cold.sum()), "users": len(targets.users),
+        "recall": {name: {"all": float(h.mean()) if h.size else float("nan"), "cold": float(h[cold].mean()) if cold.any() else float("nan")}
+                   for name, h in hits.items()},
+    }
+    sampled, sampled_cold = sampled_hits(model, split_uri(EVAL_RANKING), cutoff)
+    result["sampled_hr"] = {"all": float(sampled.mean()), "cold": float(sampled[sampled_cold].mean()) if sampled_cold.any() else float("nan")}
+    checks = {}
+    if baseline_dir:
+        for group, mask in (("all", np.ones_like(cold)), ("cold", cold)):
+            comparison = no_worse(hits["candidate"][mask], hits["baseline"][mask], z)
+            checks[group] = {"tolerance": comparison.tolerance, "ok": comparison.ok}
+    result["checks"] = checks
+    result["ok"] = all(check["ok"] for check in checks.values())
+    return result
+
+
+def judge(examples, model, evaluator_blessing, evaluation, blessing, baseline_model=None, cutoff: int = 10, z: float = 2.0) -> dict:
+    """The component's work on its artifacts (TFX Artifact objects; ``baseline_model`` None on a first run): writes
+    ``evaluation``'s METRICS_FILE and ``blessing``'s properties and file, and returns the metrics."""
+    from tfx.utils import path_utils
+
+    model_dir = path_utils.serving_model_path(model.uri)
+    baseline_dir = path_utils.serving_model_path(baseline_model.uri) if baseline_model is not None else None
+    result = evaluate(model_dir, baseline_dir, lambda split: artifact_utils.get_split_uri([examples], split), int(cutoff), float(z))
+    result["evaluator_blessed"] = bool(evaluator_blessing.get_int_custom_property("blessed"))
+    result["blessed"] = result["ok"] and result["evaluator_blessed"]
+    with open(os.path.join(evaluation.uri, METRICS_FILE), "w") as handle:
+        json.dump(result, handle, indent=2, sort_keys=True)
+    blessing.set_int_custom_property("blessed", int(result["blessed"]))
+    blessing.set_string_custom_property("current_model", model.uri)
+    blessing.set_int_custom_property("current_model_id", model.id)
+    if baseline_model is not None:
+        blessing.set_string_custom_property("baseline_model", baseline_model.uri)
+        blessing.set_int_custom_property("baseline_model_id", baseline_model.id)
+    open(os.path.join(blessing.uri, "BLESSED" if result["blessed"] else "NOT_BLESSED"), "w").close()
+    return result
+
+
+@tfx.dsl.components.component
+def CatalogueEvaluator(
+    examples: tfx.dsl.components.InputArtifact[standard_artifacts.Examples],
+    model: tfx.dsl.components.InputArtifact[standard_artifacts.Model],
+    evaluator_blessing: tfx.dsl.components.InputArtifact[standard_artifacts.ModelBlessing],
+    evaluation: tfx.dsl.components.OutputArtifact[standard_artifacts.ModelEvaluation],
+    blessing: tfx.dsl.components.OutputArtifact[standard_artifacts.ModelBlessing],
+    baseline_model: tfx.dsl.components.InputArtifact[standard_artifacts.Model] = None,
+    cutoff: tfx.dsl.components.Parameter[int] = 10,
+    z: tfx.dsl.components.Parameter[float] = 2.0,
+):
+    """The component of the module docstring (its work: :func:`judge`)."""
+    judge(examples, model, evaluator_blessing, evaluation, blessing, baseline_model, cutoff, z)
