@@ -7,7 +7,9 @@
         --serving-model-dir gs://BUCKET/promo/serving_model/promo --dataflow --temp-location gs://BUCKET/promo/tmp
 
 Writes ``promo_pipeline.json`` (``--output``); submit it with the Vertex AI SDK (see docs/scaling.md). Without
-``--dataflow`` the Beam components run with the DirectRunner inside their own containers.
+``--dataflow`` the Beam components run with the DirectRunner inside their own containers. Files the tasks read
+are named as the image holds them (the schema: ``--schema-path``, default ``/promo/pipeline/schema/schema.pbtxt``),
+so the JSON holds no path of the machine that compiled it.
 Compiling reaches no cloud service except, for a ``gs://`` pipeline root, the bucket itself.
 """
 from __future__ import annotations
@@ -38,6 +40,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--temp-location", default=None, help="Dataflow temp location (gs://...); required with --dataflow")
     parser.add_argument("--max-workers", type=int, default=4, help="Dataflow autoscaling limit")
     parser.add_argument("--output", default="promo_pipeline.json", help="where the pipeline JSON is written")
+    parser.add_argument("--schema-path", default=configs.IMAGE_SCHEMA_PATH,
+                        help="the curated schema's path inside --image (default: where the Dockerfile puts it)")
     return parser.parse_args(argv)
 
 
@@ -70,6 +74,7 @@ def main(argv=None) -> int:
             epochs=args.epochs, variant=args.variant,
         ),
         beam_pipeline_args=beam_args(args),
+        schema_path=args.schema_path,  # read in the container: not this checkout's path
     )
     output_dir, output_file = os.path.split(os.path.abspath(args.output))
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(

@@ -5,7 +5,11 @@ from typing import Any, Dict, Optional
 
 PIPELINE_NAME = "promo"
 MODEL_NAME = "promo"
-SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema", "schema.pbtxt")
+SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema", "schema.pbtxt")  # this checkout's
+# Where the Dockerfile puts this project in the pipeline image (its WORKDIR), and the schema there: a compiled
+# Kubeflow/Vertex pipeline reads the schema in its container, never at the compiling machine's SCHEMA_PATH.
+IMAGE_PROJECT_DIR = "/promo"
+IMAGE_SCHEMA_PATH = f"{IMAGE_PROJECT_DIR}/pipeline/schema/schema.pbtxt"
 PREPROCESSING_FN = "transforms.preprocessing.preprocessing_fn"
 RUN_FN = "trainer.task.run_fn"  # the pre-trained two-tower base
 PROMO_RUN_FN = "trainer.promo_task.run_fn"  # the prompt stage on the frozen base

@@ -1,5 +1,7 @@
 """Compiling the pipeline for Vertex AI Pipelines (KFP v2 JSON) without reaching any cloud service."""
 import json
+import re
+from pathlib import Path
 
 import kubeflow_v2_runner
 from pipeline import code_version
@@ -32,6 +34,31 @@ def test_compiled_json_names_every_component_and_passes_cloud_paths_and_dataflow
     assert '\\"cold_threshold\\": 20' in text or '"cold_threshold": 20' in text
     for sources in (code_version.TRANSFORM_SOURCES, code_version.TRAINER_SOURCES):  # the cache sees code edits
         assert code_version.code_version(sources) in text
+
+
+def test_the_compiled_json_holds_no_path_of_the_compiling_machine(tmp_path):
+    """Every absolute path in the JSON is the pipeline root given or a file inside the image (issue: the schema was
+    compiled as this checkout's path, so the first task failed anywhere but here)."""
+    from pipeline import configs
+
+    out, root = tmp_path / "pipeline.json", str(tmp_path / "root")
+    assert kubeflow_v2_runner.main([
+        "--image", "img", "--project", "p", "--region", "r", "--pipeline-root", root, "--data-root", "gs://b/data",
+        "--serving-model-dir", "gs://b/serving", "--output", str(out),
+    ]) == 0
+    text = out.read_text()
+    paths = set(re.findall(r"(?<![\w:/.])/(?:[\w.@+-]+/)*[\w.@+-]+", text))  # absolute POSIX paths, not URLs
+    assert {p for p in paths if not p.startswith((root, configs.IMAGE_PROJECT_DIR + "/"))} == set()
+    assert configs.IMAGE_SCHEMA_PATH in paths and str(Path(configs.SCHEMA_PATH).parent) not in text
+
+
+def test_the_image_schema_path_is_where_the_dockerfile_puts_the_schema(tmp_path):
+    from pipeline import configs
+    from test_dockerfile import REPO, assemble_image  # tests/ is on sys.path (pytest prepends a test file's folder)
+
+    assemble_image((REPO / "Dockerfile").read_text(), tmp_path)
+    in_image = tmp_path / configs.IMAGE_SCHEMA_PATH.lstrip("/")
+    assert in_image.read_text() == Path(configs.SCHEMA_PATH).read_text()
 
 
 def test_every_dataset_has_the_settings_its_loader_uses():
