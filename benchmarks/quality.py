@@ -168,7 +168,7 @@ class Workbench:
         self.items = pd.read_csv(os.path.join(data, "canonical", "items.csv"), dtype=str, keep_default_na=False)
         held_out = pd.read_csv(os.path.join(data, "examples", split, "examples.csv"), dtype=str, keep_default_na=False)
         self.histories = held_out[held_out["label"] == "1"].set_index("user_id")["history"].to_dict()
-        summary = json.load(open(os.path.join(data, "summary.json")))
+        self.summary = summary = json.load(open(os.path.join(data, "summary.json")))  # data.prepare's (cold threshold, alpha, beta)
         self.items_index = catalogue(self.items, self.split_frame)
         self.cold = cold_items(self.split_frame, self.items_index, summary["cold_threshold"])
         self.train_positives = self.split_frame[(self.split_frame["split"] == "train") & (self.split_frame["label"] == 1)]

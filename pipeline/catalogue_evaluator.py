@@ -9,9 +9,11 @@ TFX's Evaluator ranks each eval positive among 100 sampled items (the paper's vi
   worse than the latest blessed model's (the Evaluator's baseline, from the same Resolver) beyond z standard errors
   of the paired per-target difference. A first run (no baseline) is gated by the Evaluator alone.
 
-Per eval user: ``recommend`` with the user's features and history string (their older training likes, then the
-eval example's own history, so the model reads the same last HISTORY_LENGTH items the Evaluator's rows carry), the
-returned list with every training like of the user removed (recommend excludes at most MAX_EXCLUDED), cut at K.
+Per eval user: ``recommend`` with the user's features and the eval example's own history (the training likes
+before it, at most HISTORY_LENGTH: what the Evaluator's rows and the Trainers' validation carry), the returned
+RECOMMEND_K items with every training like of the user removed (recommend excluded the history's), cut at K. A
+user whose older likes fill all but fewer than K of the RECOMMEND_K places gets a shorter list (counted in
+``short_lists``).
 Targets: the eval split's positives; cold: the model's own ``transform_features`` ``is_cold`` of the target's row.
 Popularity (the K items with most training likes, the user's likes removed) is scored on the same targets, as a
 reference line in the summary. Outputs: ``evaluation`` (``metrics.json``: candidate, baseline and popularity recall
@@ -47,7 +49,7 @@ def _read_raw(split_uri: str, names) -> Dict[str, np.ndarray]:
 
     spec = {
         F.USER_ID: tf.io.FixedLenFeature([], tf.string), F.ITEM_ID: tf.io.FixedLenFeature([], tf.string),
-        F.LABEL: tf.io.FixedLenFeature([], tf.int64), "timestamp": tf.io.FixedLenFeature([], tf.int64),
+        F.LABEL: tf.io.FixedLenFeature([], tf.int64),
         F.USER_FEATURES: tf.io.VarLenFeature(tf.string), F.HISTORY: tf.io.VarLenFeature(tf.string),  # [0..1] values
         F.ITEM_FEATURES: tf.io.VarLenFeature(tf.string),
         QUERY_ID: tf.io.FixedLenFeature([], tf.int64), QUERY_IS_COLD: tf.io.FixedLenFeature([], tf.int64),
@@ -69,33 +71,27 @@ def _read_raw(split_uri: str, names) -> Dict[str, np.ndarray]:
 class EvalTargets:
     """The eval split's positives and what ``recommend`` needs for their users (module docstring)."""
 
-    def __init__(self, train_uri: str, eval_uri: str, max_excluded: int):
-        train = _read_raw(train_uri, (F.USER_ID, F.ITEM_ID, F.LABEL, "timestamp"))
+    def __init__(self, train_uri: str, eval_uri: str):
+        train = _read_raw(train_uri, (F.USER_ID, F.ITEM_ID, F.LABEL))
         liked = train[F.LABEL] == 1
-        order = np.argsort(train["timestamp"][liked], kind="stable")
-        likes = collections.defaultdict(list)  # user -> training likes, oldest first
-        for user, item in zip(train[F.USER_ID][liked][order], train[F.ITEM_ID][liked][order]):
+        likes = collections.defaultdict(list)  # user -> training likes
+        for user, item in zip(train[F.USER_ID][liked], train[F.ITEM_ID][liked]):
             likes[user.decode()].append(item.decode())
         held_out = _read_raw(eval_uri, (F.USER_ID, F.ITEM_ID, F.LABEL, F.USER_FEATURES, F.HISTORY))
         positive = held_out[F.LABEL] == 1
         self.pairs = [(u.decode(), i.decode()) for u, i in zip(held_out[F.USER_ID][positive], held_out[F.ITEM_ID][positive])]
         self.rows = held_out["_serialized"][positive]  # for transform_features' is_cold
         self.seen = {user: set(items) for user, items in likes.items()}
-        self.users, features, histories = [], [], []
-        added = set()
+        self.users, self.user_features, self.histories, added = [], [], [], set()
         for user, user_features, window in zip(held_out[F.USER_ID][positive], held_out[F.USER_FEATURES][positive], held_out[F.HISTORY][positive]):
             user = user.decode()
-            if user in added:
-                continue
-            added.add(user)
-            recent = window.decode().split()
-            older = [item for item in likes.get(user, []) if item not in set(recent)]
-            self.users.append(user)
-            features.append(user_features.decode())
-            histories.append(" ".join((older + recent)[-max_excluded:]))  # the model reads the last items: `recent`
-        self.user_features, self.histories = features, histories
+            if user not in added:
+                added.add(user)
+                self.users.append(user)
+                self.user_features.append(user_features.decode())
+                self.histories.append(window.decode())  # the eval example's own window, as the Evaluator's rows
         counts = collections.Counter(item for items in likes.values() for item in items)
-        self.popular = [item for item, _ in counts.most_common()]
+        self.popular = sorted(counts, key=lambda item: (-counts[item], item))  # ties by id: the same list every run
 
     def cold(self, model) -> np.ndarray:
         """Each target's ``is_cold`` by the model's own Transform graph (its transform_features signature)."""
@@ -153,17 +149,17 @@ def evaluate(model_dir: str, baseline_dir: Optional[str], split_uri, cutoff: int
     baseline, nothing to compare)."""
     import tensorflow as tf
 
-    from trainer.retrieval import MAX_EXCLUDED
-
-    targets = EvalTargets(split_uri("train"), split_uri("eval"), MAX_EXCLUDED)
+    targets = EvalTargets(split_uri("train"), split_uri("eval"))
     model = tf.saved_model.load(model_dir)
     cold = targets.cold(model)
-    hits = {"candidate": recall_hits(targets.top(model, cutoff), targets.pairs),
+    top = targets.top(model, cutoff)
+    hits = {"candidate": recall_hits(top, targets.pairs),
             "popularity": recall_hits(targets.popularity_top(cutoff), targets.pairs)}
     if baseline_dir:
         hits["baseline"] = recall_hits(targets.top(tf.saved_model.load(baseline_dir), cutoff), targets.pairs)
     result = {
         "cutoff": cutoff, "z": z, "targets": len(targets.pairs), "cold_targets": int(cold.sum()), "users": len(targets.users),
+        "short_lists": sum(len(items) < cutoff for items in top.values()),  # the candidate's
         "recall": {name: {"all": float(h.mean()) if h.size else float("nan"), "cold": float(h[cold].mean()) if cold.any() else float("nan")}
                    for name, h in hits.items()},
     }

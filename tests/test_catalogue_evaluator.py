@@ -104,7 +104,7 @@ def test_the_recall_is_that_of_the_models_recommend_lists_without_the_users_trai
 
     examples, model = parts
     result, _ = _judge(parts, model, None, True, tmp_path)
-    targets = EvalTargets(os.path.join(examples.uri, "Split-train"), os.path.join(examples.uri, "Split-eval"), 100)
+    targets = EvalTargets(os.path.join(examples.uri, "Split-train"), os.path.join(examples.uri, "Split-eval"))
     loaded = tf.saved_model.load(path_utils.serving_model_path(model.uri))
     served = loaded.signatures["recommend"](
         user_id=tf.constant(targets.users), user_features=tf.constant(targets.user_features), history=tf.constant(targets.histories),

@@ -23,7 +23,11 @@ Served:  y_s(u,i) = e_u . h_i + s (g_i z_u . P_i(m_i) + c_i) = [e_u ; s z_u ; s]
          whole-catalogue top 10: benchmarks/results/frontier-ml-100k-eval.md).
 Loss (Eq. 13's shape):  L = L_rec + lambda * L_rank, with L_rec the base's binary cross-entropy on the logged
 examples and L_rank = mean over positives (u, i) of w_i softplus(y(u, j) - y(u, i)), j drawn uniformly from the
-catalogue, w_i = cold_weight for cold items, 1 otherwise (BPR; ranking_loss, Eq. LS-5).
+catalogue, w_i = cold_weight for cold items, 1 otherwise (BPR; ranking_loss, Eq. LS-5); plus, with
+PromoConfig.catalogue_weight lambda_c > 0, lambda_c * L_cat, L_cat = the same weighted mean of
+-log softmax_j(y(u, j) / T)[i], j over the whole catalogue but u's other training likes (catalogue_ranking_loss,
+Eq. LS-5c): a cold item gains only by beating that user's warm candidates, the comparison a whole-catalogue top 10
+makes, where BPR's uniformly drawn item is mostly a cold one.
 Trainable: W (per-item prompt tables), q (the history item vectors), a, b, c0, c1. The base stays frozen.
 """
 from __future__ import annotations
@@ -97,6 +101,17 @@ def ranking_loss(positive_logits, sampled_logits, weights):
     )
 
 
+def catalogue_ranking_loss(positive_logits, catalogue_logits, excluded, weights, temperature):
+    """Eq. LS-5c: sum_k w_k (-log softmax([y_k,pos ; y_k,j for j not excluded] / T)[0]) / sum_k w_k.
+
+    ``positive_logits`` [P]; ``catalogue_logits`` [P, N] every catalogue item's score for positive k's user;
+    ``excluded`` [P, N] True where item j is the positive itself or one of the user's training likes (not a
+    competitor: a served list never shows them); ``weights`` [P]."""
+    logits = tf.concat([positive_logits[:, tf.newaxis], tf.where(excluded, -np.inf, catalogue_logits)], axis=1) / temperature
+    per_positive = -tf.nn.log_softmax(logits, axis=1)[:, 0]
+    return tf.math.divide_no_nan(tf.reduce_sum(weights * per_positive), tf.reduce_sum(weights))
+
+
 class LikerSpacePromo(EpochMeanLogs, tfrs.models.Model):
     """PROMO-LS (module docstring): transformed features in, one logit per example out. Items a refresh added
     (trainer/refresh.py) have rows after the base vocabulary's in every per-item table: ``new_item_ids`` maps
@@ -138,6 +153,8 @@ class LikerSpacePromo(EpochMeanLogs, tfrs.models.Model):
         # and their `val_` twins): TFRS's own `loss` entry is the last batch's total only.
         self.rec_loss = keras.metrics.Mean(name="rec_loss")  # per logged example
         self.rank_loss = keras.metrics.Mean(name="rank_loss")  # per positive, cold ones weighted as in the loss
+        if config.catalogue_weight > 0:
+            self.catalogue_loss = keras.metrics.Mean(name="catalogue_loss")  # likewise
 
     def table_rows(self, item_ids: tf.Tensor, item_index: tf.Tensor) -> tf.Tensor:
         """ITEM_ROW of raw ``item_ids`` (trainer/item_tables.py: table_rows)."""
@@ -178,19 +195,36 @@ class LikerSpacePromo(EpochMeanLogs, tfrs.models.Model):
         return tf.reduce_sum(self.user_embedding(features) * items, axis=1)
 
     # --- Eq. 13's shape: L_rec + lambda * L_rank ---------------------------------------------------------------
+    def catalogue_rank(self, users, positive, user_index, item_index, weights):
+        """Eq. LS-5c over the batch's positives (weights > 0): each against every vocabulary item's item side (no
+        user left out: the user's own training likes, whose vectors hold the user, are excluded instead)."""
+        keep = weights > 0
+        users, positive, user_index, item_index = (tf.boolean_mask(t, keep) for t in (users, positive, user_index, item_index))
+        rows = tf.range(self.n_vocabulary_items, dtype=tf.int64)
+        catalogue = self.item_side(rows, tf.gather(self.item_features, rows))
+        liked = self.liked.lookup(user_index[:, tf.newaxis] * self.n_items + rows[tf.newaxis, :]) > 0
+        excluded = liked | tf.equal(item_index[:, tf.newaxis], rows[tf.newaxis, :])
+        return catalogue_ranking_loss(positive, tf.matmul(users, catalogue, transpose_b=True), excluded,
+                                      tf.boolean_mask(weights, keep), self.config.rank_temperature)
+
     def compute_loss(self, inputs, training=False):
         features, labels = inputs
         labels = tf.reshape(labels, [-1])
         users = self.user_embedding(features)
         positive = tf.reduce_sum(users * self.item_side(features[F.ITEM_INDEX], features[F.ITEM_FEATURE_INDICES], features[F.USER_INDEX]), axis=1)
+        rec = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=positive))
+        cold = tf.cast(tf.gather(self.is_cold, tf.minimum(features[F.ITEM_INDEX], self.n_items - 1)), tf.float32)
+        weights = labels * (1.0 + (self.config.cold_weight - 1.0) * cold)
         sampled_items = tf.random.uniform(tf.shape(labels), 0, self.n_vocabulary_items, dtype=tf.int64)
         sampled = tf.reduce_sum(
             users * self.item_side(sampled_items, tf.gather(self.item_features, sampled_items), features[F.USER_INDEX]), axis=1
         )
-        rec = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=positive))
-        cold = tf.cast(tf.gather(self.is_cold, tf.minimum(features[F.ITEM_INDEX], self.n_items - 1)), tf.float32)
-        weights = labels * (1.0 + (self.config.cold_weight - 1.0) * cold)
         rank = ranking_loss(positive, sampled, weights)
         self.rec_loss.update_state(rec, sample_weight=tf.cast(tf.size(labels), tf.float32))
         self.rank_loss.update_state(rank, sample_weight=tf.reduce_sum(weights))
-        return rec + self.config.rank_weight * rank
+        loss = rec + self.config.rank_weight * rank
+        if self.config.catalogue_weight > 0:
+            catalogue = self.catalogue_rank(users, positive, features[F.USER_INDEX], features[F.ITEM_INDEX], weights)
+            self.catalogue_loss.update_state(catalogue, sample_weight=tf.reduce_sum(weights))
+            loss += self.config.catalogue_weight * catalogue
+        return loss

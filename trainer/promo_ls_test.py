@@ -153,3 +153,28 @@ def test_each_loss_part_is_logged_as_its_epoch_mean_on_training_and_validation()
     assert logs["rec_loss"] == pytest.approx(bce.mean(), rel=1e-5)  # batches of 5, 5, 3: weighted by their sizes
     assert logs["val_rec_loss"] == pytest.approx(bce.mean(), rel=1e-5)
     assert 0 < logs["rank_loss"] and 0 < logs["val_rank_loss"]
+
+
+def test_catalogue_ranking_loss_is_the_weighted_softmax_cross_entropy_without_the_excluded_items():
+    from trainer.promo_ls import catalogue_ranking_loss
+
+    positive = tf.constant([2.0, 0.5])
+    catalogue = tf.constant([[2.0, 1.0, 9.0], [0.5, 3.0, 0.0]])
+    excluded = tf.constant([[True, False, True], [True, False, False]])  # row 0: the positive itself and a like (9.0)
+    value = catalogue_ranking_loss(positive, catalogue, excluded, tf.constant([1.0, 3.0]), temperature=0.5)
+    first = -np.log(np.exp(4.0) / (np.exp(4.0) + np.exp(2.0)))  # [2 ; 1] / 0.5
+    second = -np.log(np.exp(1.0) / (np.exp(1.0) + np.exp(6.0) + np.exp(0.0)))  # [0.5 ; 3, 0] / 0.5
+    assert value.numpy() == pytest.approx((first + 3 * second) / 4, rel=1e-6)
+
+
+def test_the_catalogue_objective_trains_the_prompt_stage_and_leaves_the_base_frozen():
+    config = PromoConfig(variant="promo_ls", liker_rank=4, catalogue_weight=1.0, rank_weight=0.0)
+    base, model = _model(config)
+    before = [w.copy() for w in base.get_weights()]
+    users, items = np.array(LIKES).T
+    batch = _batch(list(users), list(items), [[j for v, j in LIKES if v == u and j != i] for u, i in LIKES])
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.05))
+    history = model.fit(batch, np.ones(len(users), np.float32), epochs=5, batch_size=13, verbose=0)
+    assert history.history["catalogue_loss"][-1] < history.history["catalogue_loss"][0]
+    for old, new in zip(before, base.get_weights()):
+        assert np.array_equal(old, new)

@@ -82,6 +82,10 @@ class PromoConfig(BaselineConfig):
     offset_cold: float = 1.0
     rank_weight: float = 16.0
     cold_weight: float = 8.0
+    # lambda_c of L_cat (Eq. LS-5c): each positive against every catalogue item but the user's training likes, a
+    # softmax at rank_temperature (0: not computed).
+    catalogue_weight: float = 0.0
+    rank_temperature: float = 0.2
     # The exported model's operating points (Eq. LS-6): how much of the liker-space term the served score keeps.
     # cold_exposure serves every signature; cold_first_exposure a second recommend signature, recommend_cold_first.
     # Training always uses 1. Chosen on ML-100K's eval split, 3 seeds (benchmarks/results/frontier-ml-100k-eval.md):

@@ -1,0 +1,102 @@
+"""Does weighing each liker by its pinnacle value (Eq. 4) help PROMO-LS's liker centroid? Measured in closed form.
+
+    python -m benchmarks.liker_weighting --reuse-run --output-root runs --split eval --seeds 0 1 2
+
+PROMO-LS's item term meets the scored user's liker-space vector z_u (Eq. LS-1, the last HISTORY_LENGTH training
+likes folded in) with the item's liker centroid m_i (Eq. LS-2): every training liker counts once. The paper's
+pinnacle users are instead ranked by v_ui = alpha CR_ui + beta IR_ui (Eq. 4). The ceiling of weighing likers by it,
+before any training: the term z_u . m_i alone, with
+
+    m_i = sum_v w_vi z_v / sum_v w_vi,   w_vi = 1 (PROMO-LS today) or v_vi (Eq. 4) or IR_vi or CR_vi
+
+(trainer/liker_space.py's space of the training likes, rank 32), ranking each held-out positive against the whole
+catalogue (``full``) and 100 sampled items (``sampled``). Held-out targets are never training likes, so no user is
+left out. Writes benchmarks/results/liker-weighting-<dataset>-<split>.md/.json.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+import promo_env  # noqa: F401  (must precede TensorFlow)
+from benchmarks import report
+from benchmarks.frontier import case_metrics
+from benchmarks.quality import Workbench, workbench_arguments
+from data.errors import reported
+from trainer.liker_space import liker_space
+from transforms.features import HISTORY_LENGTH
+from transforms.pinnacle_value import pinnacle_value
+
+RANK = 32
+
+
+def weighted_centroids(user_vectors: np.ndarray, users: np.ndarray, items: np.ndarray, weights: np.ndarray, n_items: int) -> np.ndarray:
+    """m_i = sum_v w_vi z_v / sum_v w_vi over the (users[k], items[k]) likes (module docstring); 0 for no liker."""
+    sums = np.zeros((n_items, user_vectors.shape[1]))
+    total = np.zeros(n_items)
+    np.add.at(sums, items, weights[:, None] * user_vectors[users])
+    np.add.at(total, items, weights)
+    return sums / np.where(total > 0, total, 1.0)[:, None]
+
+
+def measure(bench: Workbench, seed: int, alpha: float, beta: float) -> dict:
+    """{weighting: {view: metrics}} of one seed's cases."""
+    likes = bench.train_positives.sort_values(["user_id", "timestamp"], kind="stable")
+    users = pd.Index(sorted(likes["user_id"].unique()))
+    items = [str(i) for i in bench.items_index]
+    columns = {item: n for n, item in enumerate(items)}
+    u, i = users.get_indexer(likes["user_id"]), np.array([columns[item] for item in likes["item_id"]])
+    space = liker_space(u, i, len(users), len(items), RANK, seed)
+    full, sampled = bench.cases("full", seed), bench.cases("sampled", seed)
+    scored = sorted({case.user_id for case in full})
+    rows = {user: n for n, user in enumerate(scored)}
+    histories = {user: group["item_id"].tolist()[-HISTORY_LENGTH:] for user, group in likes.groupby("user_id")}
+    z = np.zeros((len(scored), space.user_vectors.shape[1]))
+    for user in scored:
+        history = histories.get(user, [])
+        if history:  # Eq. LS-1 (item_vectors row j + 1 is item j)
+            z[rows[user]] = space.item_vectors[[columns[item] + 1 for item in history]].sum(axis=0) / np.sqrt(len(history))
+    cr, ir = likes["cr"].to_numpy(float), likes["ir"].to_numpy(float)
+    weightings = {"every liker once (PROMO-LS)": np.ones(len(likes)), f"Eq. 4 (alpha {alpha:g}, beta {beta:g})": pinnacle_value(cr, ir, alpha, beta),
+                  "IR only": ir, "CR only": cr}
+    result = {}
+    for name, weights in weightings.items():
+        scores = z @ weighted_centroids(space.user_vectors, u, i, weights, len(items)).T
+        result[name] = {"full": case_metrics(scores, full, rows, columns), "sampled": case_metrics(scores, sampled, rows, columns)}
+    result["_weights"] = {"cr": [float(cr.min()), float(cr.max())], "ir": [float(ir.min()), float(ir.max())]}
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    workbench_arguments(parser)
+    parser.add_argument("--split", default="eval", choices=("eval", "test"))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = parser.parse_args(argv)
+    started = time.time()
+    bench = Workbench.from_args(args, args.split, run_pipeline=not args.reuse_run)
+    per_seed = [measure(bench, seed, float(bench.summary["alpha"]), float(bench.summary["beta"])) for seed in args.seeds]
+    names = [name for name in per_seed[0] if not name.startswith("_")]
+    columns = [("full", "cold", "HR@10"), ("sampled", "cold", "HR@10"), ("sampled", "cold", "NDCG@10"), ("sampled", "all", "HR@10")]
+    lines = ["| liker weight | " + " | ".join(f"{v} {g} {m}" for v, g, m in columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for name in names:
+        cells = []
+        for view, group, metric in columns:
+            values = 100 * np.array([run[name][view][group][metric] for run in per_seed])
+            cells.append(f"{values.mean():.1f} ± {values.std(ddof=1) if len(values) > 1 else 0.0:.1f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    weights = per_seed[0]["_weights"]
+    body = (f"Seeds {args.seeds} (the cases' draws and the space's SVD), mean ± std, x100; the liker-space term "
+            f"alone, before training. Training likes' CR range {weights['cr']}, IR range {weights['ir']}. "
+            f"Wall time {time.time() - started:.0f} s.\n\n" + "\n".join(lines))
+    print(report.write(f"liker-weighting-{args.dataset}-{args.split}", f"Liker weighting in the liker centroid, {args.dataset}, {args.split} split",
+                       body, {"seeds": args.seeds, "per_seed": per_seed}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(reported(main))
