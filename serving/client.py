@@ -5,12 +5,17 @@ Columnar format: ``{"signature_name": ..., "inputs": {input: [values]}}`` -> ``{
 With a single output, TF Serving returns its values directly (a list); with several, a dict (columnar) or
 one dict per row (row format).
 
+The two signatures that take serialized tf.Examples (``serving_tf_example``, ``transform_features``: input
+``examples``) get them as TF Serving's REST API takes binary strings, ``{"b64": <base64 of the bytes>}``
+(:func:`example_request`; rows hold every prepared-example column, data/examples.py's EXAMPLE_COLUMNS).
+
 Request rows are checked before a body is built: a value that is not a str (None, a float such as NaN,
 bytes, a list, ...) raises, naming its row and input, instead of being sent as its Python repr ("None",
 "nan", "b'196'"); user_id and item_id must be given and not empty (an int id is sent in decimal).
 """
 from __future__ import annotations
 
+import base64
 import numbers
 import reprlib
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence
@@ -28,13 +33,29 @@ SIGNATURE_OUTPUT = {
     "serving_default": "score", "user_embeddings": "embedding", "item_embeddings": "embedding",
     "recommend": ("item_ids", "scores"),  # several outputs: parse_reply gives a dict of them per row
     "recommend_cold_first": ("item_ids", "scores"),
+    "serving_tf_example": "score",
+    "transform_features": None,  # every transformed feature: parse_reply gives a dict of them per row
 }
+EXAMPLE_SIGNATURES = ("serving_tf_example", "transform_features")  # input: serialized tf.Examples (example_request)
 ID_INPUTS = (F.USER_ID, F.ITEM_ID)
 
 
 def predict_url(host: str, port: int, model_name: str, version: Optional[int] = None) -> str:
     version_part = f"/versions/{version}" if version is not None else ""
     return f"http://{host}:{port}/v1/models/{model_name}{version_part}:predict"
+
+
+def example_request(rows: Iterable[Mapping], signature_name: str = "serving_tf_example", columnar: bool = False) -> Dict:
+    """A body for a signature that takes serialized tf.Examples: each row (every prepared-example column, as in an
+    examples.csv) serialized (data/tfrecords.py: to_example) and sent as ``{"b64": ...}``, in row or columnar format."""
+    from data.tfrecords import to_example
+
+    if signature_name not in EXAMPLE_SIGNATURES:
+        raise ValueError(f"{signature_name!r} does not take serialized tf.Examples; those that do: {', '.join(EXAMPLE_SIGNATURES)}")
+    encoded = [{"b64": base64.b64encode(to_example(row)).decode("ascii")} for row in rows]
+    if columnar:
+        return {"signature_name": signature_name, "inputs": {"examples": encoded}}
+    return {"signature_name": signature_name, "instances": [{"examples": value} for value in encoded]}
 
 
 def _inputs(signature_name: str) -> Sequence[str]:
@@ -94,6 +115,10 @@ def parse_reply(reply: Mapping, signature_name: str = "serving_default") -> List
         raise RuntimeError(f"TF Serving error: {reply['error']}")
     values = reply["predictions"] if "predictions" in reply else reply["outputs"]
     output = SIGNATURE_OUTPUT[signature_name]
+    if output is None:  # every output, one dict per row
+        if isinstance(values, dict):
+            return [dict(zip(values, row)) for row in zip(*values.values())]
+        return list(values)
     if isinstance(output, tuple):
         if isinstance(values, dict):
             return [dict(zip(output, row)) for row in zip(*(values[name] for name in output))]

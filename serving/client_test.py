@@ -2,6 +2,7 @@ import math
 
 import pytest
 
+from serving import client
 from serving.client import columnar_request, parse_reply, predict_url, row_request
 
 ROWS = [{"user_id": "196", "item_id": "242", "user_features": "age=45", "item_features": "genre=Comedy", "history": "51 86"},
@@ -74,3 +75,30 @@ def test_recommend_bodies_and_replies_in_both_formats():
     assert parse_reply({"predictions": rows}, "recommend") == rows
     columns = {"item_ids": [["a", "b"], ["b", "c"]], "scores": [[0.9, 0.8], [0.7, 0.6]]}
     assert parse_reply({"outputs": columns}, "recommend") == rows
+
+
+@pytest.mark.parametrize("columnar", [False, True])
+def test_example_bodies_carry_each_row_as_base64_serialized_tf_example(columnar):
+    import base64
+
+    import tensorflow as tf
+
+    rows = [{"user_id": "196", "item_id": "242", "timestamp": "881250949", "label": "1", "cr": "0", "ir": "0.6",
+             "user_features": "age=49", "item_features": "", "history": "51 86"}]
+    body = client.example_request(rows, "transform_features", columnar=columnar)
+    encoded = body["inputs"]["examples"] if columnar else [row["examples"] for row in body["instances"]]
+    example = tf.train.Example.FromString(base64.b64decode(encoded[0]["b64"]))
+    features = example.features.feature
+    assert body["signature_name"] == "transform_features" and len(encoded) == 1
+    assert features["user_id"].bytes_list.value == [b"196"] and features["timestamp"].int64_list.value == [881250949]
+    assert features["ir"].float_list.value == pytest.approx([0.6]) and features["item_features"].bytes_list.value == []
+    with pytest.raises(ValueError, match="does not take serialized tf.Examples"):
+        client.example_request(rows, "recommend")
+
+
+def test_a_reply_with_every_output_parses_to_one_dict_per_row():
+    columnar = {"outputs": {"is_cold": [1, 0], "user_index": [3, 4]}}
+    rows = {"predictions": [{"is_cold": 1, "user_index": 3}, {"is_cold": 0, "user_index": 4}]}
+    expected = [{"is_cold": 1, "user_index": 3}, {"is_cold": 0, "user_index": 4}]
+    assert client.parse_reply(columnar, "transform_features") == client.parse_reply(rows, "transform_features") == expected
+    assert client.parse_reply({"predictions": [0.25, 0.5]}, "serving_tf_example") == [0.25, 0.5]

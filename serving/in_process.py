@@ -10,6 +10,17 @@ import json
 from typing import Dict, Mapping
 
 
+def _binary(value):
+    """A request value as TF Serving decodes it: ``{"b64": ...}`` is the bytes it encodes; lists element-wise."""
+    import base64
+
+    if isinstance(value, list):
+        return [_binary(v) for v in value]
+    if isinstance(value, dict) and set(value) == {"b64"}:
+        return base64.b64decode(value["b64"])
+    return value
+
+
 def _json(value):
     """A tensor's values as TF Serving writes them in JSON: strings (DT_STRING, e.g. recommend's item ids) as text."""
     if isinstance(value, list):
@@ -37,7 +48,7 @@ class InProcessServer:
             columns = {n: [row[n] for row in body["instances"]] for n in names}
         else:
             columns = {n: body["inputs"][n] for n in names}
-        outputs = {k: _json(v.numpy().tolist()) for k, v in signature(**{n: tf.constant(columns[n], tf.string) for n in names}).items()}
+        outputs = {k: _json(v.numpy().tolist()) for k, v in signature(**{n: tf.constant(_binary(columns[n]), tf.string) for n in names}).items()}
         if "instances" in body:
             if len(outputs) == 1:
                 return {"predictions": next(iter(outputs.values()))}

@@ -3,8 +3,9 @@
     python -m serving.smoke --model-dir runs/serving_model/promo/<version> \\
         --examples runs/data/ml-100k/examples/test/examples.csv --rows 5
 
-Sends each signature's request in row and columnar format, prints the bodies and replies, and fails
-(exit 1) on an error, a wrong row count, or a non-finite value. Rows with unknown ids are included.
+Sends every signature's request (the raw-feature ones, and the two that take serialized tf.Examples, base64
+encoded) in row and columnar format, prints the bodies and replies, and fails (exit 1) on an error, a wrong row
+count, or a non-finite value. Rows with unknown ids are included.
 """
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ import sys
 import pandas as pd
 
 import promo_env  # noqa: F401
-from serving.client import SIGNATURE_INPUTS, columnar_request, parse_reply, row_request
+from serving.client import EXAMPLE_SIGNATURES, SIGNATURE_INPUTS, columnar_request, example_request, parse_reply, row_request
 from serving.in_process import InProcessServer
 
-UNKNOWN_ROW = {"user_id": "unknown-user", "item_id": "unknown-item", "user_features": "", "item_features": "", "history": ""}
+UNKNOWN_ROW = {"user_id": "unknown-user", "item_id": "unknown-item", "user_features": "", "item_features": "", "history": "",
+               "timestamp": "0", "label": "0", "cr": "0", "ir": "0"}  # the last four: for the tf.Example signatures
 
 
 def _finite(value) -> bool:
@@ -35,14 +37,23 @@ def _recommends_history(rows, values) -> bool:
     return any(set(row.get("history", "").split()) & set(value["item_ids"]) for row, value in zip(rows, values))
 
 
+def example_rows(rows, signature):
+    return example_request(rows, signature)
+
+
+def example_columns(rows, signature):
+    return example_request(rows, signature, columnar=True)
+
+
 def smoke(model_dir: str, rows) -> bool:
     server = InProcessServer(model_dir)
     ok = True
-    for signature in SIGNATURE_INPUTS:
+    for signature in (*SIGNATURE_INPUTS, *EXAMPLE_SIGNATURES):
         if signature not in server.model.signatures:  # recommend_cold_first: PROMO-LS only
             print(f"--- {signature}: not in this model, skipped")
             continue
-        for build in (row_request, columnar_request):
+        builds = (example_rows, example_columns) if signature in EXAMPLE_SIGNATURES else (row_request, columnar_request)
+        for build in builds:
             body = build(rows, signature)
             reply = server.predict(body)
             print(f"--- {signature} ({build.__name__})\nrequest: {json.dumps(body)[:300]}\nreply:   {json.dumps(reply)[:300]}")

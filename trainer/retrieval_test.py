@@ -227,7 +227,9 @@ def test_the_exported_promo_ls_model_serves_recommend_from_the_saved_model_alone
         replies = parse_reply(server.predict(build(requests, "recommend")), "recommend")
         assert [r["item_ids"] for r in replies] == [list(ids) for ids in np.array(loaded[0]).reshape(len(rows), K)]
         np.testing.assert_allclose([r["scores"] for r in replies], loaded[2], atol=1e-6)
-    assert smoke(str(tmp_path / "ls"), [{**r, "item_id": ITEMS[n], "item_features": ITEM_FEATURES[n]} for n, r in enumerate(requests[:4])])
+    example_columns = {"timestamp": "0", "label": "1", "cr": "0.5", "ir": "1.0"}  # the tf.Example signatures parse them too
+    assert smoke(str(tmp_path / "ls"), [{**r, "item_id": ITEMS[n], "item_features": ITEM_FEATURES[n], **example_columns}
+                                        for n, r in enumerate(requests[:4])])
 
 
 def test_the_exported_base_model_keeps_loading_as_keras_for_the_prompt_stage(tmp_path):
