@@ -8,6 +8,17 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$here/.venv}
 python=${PYTHON:-python3}
 
+# The lock is resolved for Python 3.11 (TF 2.16 / TFX 1.16): refuse any other interpreter before creating anything.
+if ! version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); then
+  echo "[install] error: no Python interpreter '$python' (set PYTHON=/path/to/python3.11)" >&2
+  exit 2
+fi
+if [ "$version" != "3.11" ]; then
+  echo "[install] error: $python is Python $version; this stack needs Python 3.11 (Debian 12's python3 is 3.11;" \
+       "elsewhere install 3.11 and run PYTHON=python3.11 bash scripts/install.sh)" >&2
+  exit 2
+fi
+
 if command -v uv >/dev/null 2>&1; then
   uv=(uv)
 else
