@@ -11,7 +11,8 @@ against every catalogue item its user never touched (``full``) and against the p
 
 Curves, each point a setting of one trained model or one closed-form ranker:
 - PROMO-LS at exposure s (Eq. LS-6, trainer/promo_ls.py): the base plus s times the liker-space term; s = 0 is the
-  base alone, s = 1 the trained score;
+  base alone, s = 1 the trained score; the default PromoConfig, and beside it the model trained with the
+  whole-catalogue softmax term instead of BPR (Eq. LS-5c: CATALOGUE_TERM);
 - EASE (Steck 2019) on training positives, its scores divided by (n_i + 1)^beta (n_i: the item's training
   positives), the usual popularity debiasing;
 - user-kNN (evaluation/baselines.py) over its shrinkage; popularity as one point.
@@ -35,7 +36,10 @@ from benchmarks.quality import Workbench, workbench_arguments
 from evaluation.baselines import PopularityRanker, UserKnnRanker, ease_scores
 from evaluation.metrics import rank_of_positive, ranking_metrics
 
-EXPOSURES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
+EXPOSURES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5)
+# PROMO-LS with the whole-catalogue ranking term instead of BPR (trainer/promo_ls.py, Eq. LS-5c), as chosen on eval
+# and not adopted (docs/model.md), drawn beside the default.
+CATALOGUE_TERM = {"rank_weight": 0.0, "catalogue_weight": 4.0, "cold_weight": 16.0}
 EASE_BETAS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8)
 KNN_SHRINKAGE = (0.0, 3.0, 10.0, 30.0)
 # EASE's lambda, chosen on ML-100K's eval split: whole-catalogue all-target HR@10 20.2 / 20.3 / 18.7 at lambda 100 /
@@ -88,13 +92,14 @@ def curves(bench: Workbench, seed: int, scratch: str) -> Dict[str, Dict[str, dic
     def views(scores):
         return {"full": case_metrics(scores, full, rows, columns), "sampled": case_metrics(scores, sampled, rows, columns)}
 
-    result: Dict[str, Dict[str, dict]] = {"PROMO-LS (exposure s)": {}, "EASE / (n+1)^beta": {}, "user-kNN (shrinkage)": {}}
-    model = bench.fit({"seed": seed, "variant": "promo_ls"}, bench.base_dir(seed))
-    model_dir = os.path.join(scratch, f"promo_ls-{seed}")
-    bench.export(model, model_dir)
-    base, liker_term = model_parts(model, model_dir, bench, users, items)
-    for exposure in EXPOSURES:
-        result["PROMO-LS (exposure s)"][f"s={exposure:g}"] = views(base + exposure * liker_term)
+    result: Dict[str, Dict[str, dict]] = {}
+    for curve, settings in (("PROMO-LS (exposure s)", {}), ("PROMO-LS, whole-catalogue term (not adopted)", CATALOGUE_TERM)):
+        model = bench.fit({"seed": seed, "variant": "promo_ls", **settings}, bench.base_dir(seed))
+        model_dir = os.path.join(scratch, f"promo_ls-{seed}-{len(result)}")
+        bench.export(model, model_dir)
+        base, liker_term = model_parts(model, model_dir, bench, users, items)
+        result[curve] = {f"s={exposure:g}": views(base + exposure * liker_term) for exposure in EXPOSURES}
+    result["EASE / (n+1)^beta"], result["user-kNN (shrinkage)"] = {}, {}
     ease, counts = ease_scores(bench.train_positives, users, items, EASE_LAMBDA)
     for beta in EASE_BETAS:
         result["EASE / (n+1)^beta"][f"beta={beta:g}"] = views(ease / (counts + 1.0) ** beta)

@@ -9,7 +9,9 @@ output, the cached base models) and ranked on the eval split in the views `sampl
 Selection rule: the highest mean sampled cold HR@10 among the points whose mean sampled all-target HR@10 is
 at least --min-all (when no point reaches it, the point with the highest all-target HR@10, the nearest to it);
 that is how PROMO-LS's defaults (trainer/promo_model.py) and the baselines' (trainer/baselines/common.py) were
-chosen, each with a six-point grid on seed 0 (the budget of the search below). Writes
+chosen, each with a six-point grid on seed 0 (the budget of the search below). It ranks in the sampled views only:
+PROMO-LS's exposures and its whole-catalogue ranking term were judged with benchmarks.frontier, which scores the
+whole catalogue too (docs/model.md). Writes
 benchmarks/results/tune-<dataset>-eval-<variant>.{md,json}. A hand-rolled grid rather than the TFX Tuner /
 KerasTuner: the search is over a handful of loss weights, each point needs the held-out ranking metrics of
 evaluation/protocol.py (not a Keras metric), and every point must be reproducible from the command line.

@@ -61,11 +61,18 @@ class UserKnnRanker:
         return scores
 
 
-def ease_scores(train_positives: pd.DataFrame, users, items, lam: float):
-    """EASE (Steck, "Embarrassingly Shallow Autoencoders", WWW 2019) in closed form, and each item's training positives.
+def ease_weights(likes: np.ndarray, lam: float) -> np.ndarray:
+    """EASE's item-item matrix (Steck, "Embarrassingly Shallow Autoencoders", WWW 2019): with X = ``likes`` (users x
+    items, binary training positives), B = argmin ||X - X B||^2 + lam ||B||^2 subject to diag(B) = 0 is
+    P = (X^T X + lam I)^-1, B = -P / diag(P) (column-wise), diag(B) = 0."""
+    inverse = np.linalg.inv(likes.T @ likes + lam * np.eye(likes.shape[1]))
+    weights = -inverse / np.diag(inverse)
+    np.fill_diagonal(weights, 0.0)
+    return weights
 
-    With X the binary users x items matrix of training positives: B = argmin ||X - X B||^2 + lam ||B||^2 subject to
-    diag(B) = 0 is P = (X^T X + lam I)^-1, B = -P / diag(P) (column-wise), diag(B) = 0; the score of user u and item
+
+def ease_scores(train_positives: pd.DataFrame, users, items, lam: float):
+    """EASE in closed form (:func:`ease_weights`), and each item's training positives: the score of user u and item
     j is (X B)_uj. Returns (scores [len(users), len(items)], n [len(items)]) for ``users`` and ``items`` in order;
     users and items without training positives score 0. An O(items^3) inversion: a baseline for catalogues of
     thousands of items, not millions. Leak-free: an item's own column never scores itself (diag 0) and X holds
@@ -77,7 +84,4 @@ def ease_scores(train_positives: pd.DataFrame, users, items, lam: float):
     everyone = pd.Index(sorted(set(pairs["user_id"]) | set(users)))  # X: every training user, not only the scored
     likes = np.zeros((len(everyone), len(items)))
     likes[everyone.get_indexer(pairs["user_id"]), items.get_indexer(pairs["item_id"])] = 1.0
-    inverse = np.linalg.inv(likes.T @ likes + lam * np.eye(len(items)))
-    weights = -inverse / np.diag(inverse)
-    np.fill_diagonal(weights, 0.0)
-    return likes[everyone.get_indexer(users)] @ weights, likes.sum(axis=0)
+    return likes[everyone.get_indexer(users)] @ ease_weights(likes, lam), likes.sum(axis=0)

@@ -152,7 +152,8 @@ class LikerSpacePromo(EpochMeanLogs, tfrs.models.Model):
         # The epoch means of Eq. 13's two parts, training and validation alike (Keras logs `rec_loss`, `rank_loss`
         # and their `val_` twins): TFRS's own `loss` entry is the last batch's total only.
         self.rec_loss = keras.metrics.Mean(name="rec_loss")  # per logged example
-        self.rank_loss = keras.metrics.Mean(name="rank_loss")  # per positive, cold ones weighted as in the loss
+        if config.rank_weight > 0:
+            self.rank_loss = keras.metrics.Mean(name="rank_loss")  # per positive, cold ones weighted as in the loss
         if config.catalogue_weight > 0:
             self.catalogue_loss = keras.metrics.Mean(name="catalogue_loss")  # likewise
 
@@ -215,14 +216,16 @@ class LikerSpacePromo(EpochMeanLogs, tfrs.models.Model):
         rec = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=positive))
         cold = tf.cast(tf.gather(self.is_cold, tf.minimum(features[F.ITEM_INDEX], self.n_items - 1)), tf.float32)
         weights = labels * (1.0 + (self.config.cold_weight - 1.0) * cold)
-        sampled_items = tf.random.uniform(tf.shape(labels), 0, self.n_vocabulary_items, dtype=tf.int64)
-        sampled = tf.reduce_sum(
-            users * self.item_side(sampled_items, tf.gather(self.item_features, sampled_items), features[F.USER_INDEX]), axis=1
-        )
-        rank = ranking_loss(positive, sampled, weights)
+        loss = rec
         self.rec_loss.update_state(rec, sample_weight=tf.cast(tf.size(labels), tf.float32))
-        self.rank_loss.update_state(rank, sample_weight=tf.reduce_sum(weights))
-        loss = rec + self.config.rank_weight * rank
+        if self.config.rank_weight > 0:
+            sampled_items = tf.random.uniform(tf.shape(labels), 0, self.n_vocabulary_items, dtype=tf.int64)
+            sampled = tf.reduce_sum(
+                users * self.item_side(sampled_items, tf.gather(self.item_features, sampled_items), features[F.USER_INDEX]), axis=1
+            )
+            rank = ranking_loss(positive, sampled, weights)
+            self.rank_loss.update_state(rank, sample_weight=tf.reduce_sum(weights))
+            loss += self.config.rank_weight * rank
         if self.config.catalogue_weight > 0:
             catalogue = self.catalogue_rank(users, positive, features[F.USER_INDEX], features[F.ITEM_INDEX], weights)
             self.catalogue_loss.update_state(catalogue, sample_weight=tf.reduce_sum(weights))

@@ -139,8 +139,9 @@ def test_a_refresh_adds_feedback_likes_to_the_likers_and_gives_a_new_item_its_ow
 def test_each_loss_part_is_logged_as_its_epoch_mean_on_training_and_validation():
     """rec_loss: the binary cross-entropy of the logged examples, averaged over every example of the epoch (not the
     last batch's); the last-batch TFRS entries are not logged (trainer/epoch_logs.py). Checked with a frozen model
-    (learning rate 0) against numpy on the model's own logits; rank_loss samples items, so only its range is checked."""
-    _, model = _model()
+    (learning rate 0) against numpy on the model's own logits; rank_loss samples items, so only its range is
+    checked; a term whose weight is 0 is neither computed nor logged (the default has no BPR term)."""
+    _, model = _model(PromoConfig(variant="promo_ls", liker_rank=4, rank_weight=16.0, catalogue_weight=0.0))
     users, items = np.array(LIKES).T
     batch = _batch(list(users), list(items), [[j for v, j in LIKES if v == u and j != i] for u, i in LIKES])
     labels = (np.arange(len(users)) % 3 > 0).astype(np.float32)  # a mix of logged positives and negatives
