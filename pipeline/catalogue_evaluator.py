@@ -42,9 +42,9 @@ METRICS_FILE = "metrics.json"
 BATCH = 512  # users per recommend call
 
 
-def _read_raw(split_uri: str, names) -> Dict[str, np.ndarray]:
-    """Columns ``names`` of the raw examples under ``split_uri`` (ImportExampleGen's gzipped TFRecords), plus the
-    serialized rows as ``_serialized``; bags missing from a row read as ''."""
+def _read_raw(split_uri: str, names, serialized: bool = False) -> Dict[str, np.ndarray]:
+    """Columns ``names`` of the raw examples under ``split_uri`` (ImportExampleGen's gzipped TFRecords), plus, with
+    ``serialized``, the rows themselves as ``_serialized``; bags missing from a row read as ''."""
     import tensorflow as tf
 
     spec = {
@@ -59,7 +59,8 @@ def _read_raw(split_uri: str, names) -> Dict[str, np.ndarray]:
     columns = collections.defaultdict(list)
     for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(8192):
         parsed = tf.io.parse_example(batch, spec)
-        columns["_serialized"].append(batch.numpy())
+        if serialized:
+            columns["_serialized"].append(batch.numpy())
         for name in names:
             value = parsed[name]
             if isinstance(value, tf.SparseTensor):
@@ -77,7 +78,7 @@ class EvalTargets:
         likes = collections.defaultdict(list)  # user -> training likes
         for user, item in zip(train[F.USER_ID][liked], train[F.ITEM_ID][liked]):
             likes[user.decode()].append(item.decode())
-        held_out = _read_raw(eval_uri, (F.USER_ID, F.ITEM_ID, F.LABEL, F.USER_FEATURES, F.HISTORY))
+        held_out = _read_raw(eval_uri, (F.USER_ID, F.ITEM_ID, F.LABEL, F.USER_FEATURES, F.HISTORY), serialized=True)
         positive = held_out[F.LABEL] == 1
         self.pairs = [(u.decode(), i.decode()) for u, i in zip(held_out[F.USER_ID][positive], held_out[F.ITEM_ID][positive])]
         self.rows = held_out["_serialized"][positive]  # for transform_features' is_cold

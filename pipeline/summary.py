@@ -124,11 +124,16 @@ def signature_names(model_dir: str) -> List[str]:
     return sorted(name for name in saved.meta_graphs[0].signature_def if not name.startswith("__"))
 
 
+def _blessed(output_root: str, dataset: str, node: str) -> bool:
+    """Whether ``node`` (an evaluator) of one dataset's latest run under ``output_root`` blessed its model."""
+    blessing = latest_artifact(output_root, configs.pipeline_name(dataset), node, "blessing")
+    return os.path.exists(os.path.join(blessing, "BLESSED"))
+
+
 def run_blessed(output_root: str, dataset: str) -> bool:
     """Whether one dataset's latest run under ``output_root`` blessed its model: CatalogueEvaluator's verdict, which
     includes the Evaluator's and decides the push."""
-    blessing = latest_artifact(output_root, configs.pipeline_name(dataset), CATALOGUE_EVALUATOR, "blessing")
-    return os.path.exists(os.path.join(blessing, "BLESSED"))
+    return _blessed(output_root, dataset, CATALOGUE_EVALUATOR)
 
 
 def _pair(values: dict) -> str:
@@ -164,13 +169,12 @@ def run_summary(output_root: str, dataset: str, data_dir: Optional[str], variant
     """The end-of-run block of ``local_runner.py`` for one dataset's run under ``output_root``."""
     name = configs.pipeline_name(dataset)
     evaluation_dir = latest_artifact(output_root, name, "Evaluator", "evaluation")
-    evaluator_blessing = latest_artifact(output_root, name, "Evaluator", "blessing")
     with open(os.path.join(latest_artifact(output_root, name, CATALOGUE_EVALUATOR, "evaluation"), METRICS_FILE)) as handle:
         catalogue = json.load(handle)
     blessed = run_blessed(output_root, dataset)
     serving_root = os.path.join(output_root, "serving_model", configs.MODEL_NAME)
     newest = pushed_model_dir(serving_root)
-    lines = verdict_lines(evaluation_dir, os.path.exists(os.path.join(evaluator_blessing, "BLESSED")))
+    lines = verdict_lines(evaluation_dir, _blessed(output_root, dataset, "Evaluator"))
     lines += ["[summary] Evaluator metrics by slice:"] + metrics_lines(evaluation_dir) + catalogue_lines(catalogue)
     if not blessed:
         still = f"; TF Serving keeps serving {newest}, an earlier run's" if newest else ""

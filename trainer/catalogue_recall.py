@@ -86,15 +86,15 @@ class CatalogueRecall(keras.callbacks.Callback):
             logs.update(zip(self.names, self.recall()))
 
 
-def catalogue_recall(model, user_fn: Callable, item_fn: Callable, tf_transform_output, train_files, eval_files,
+def catalogue_recall(model, user_fn: Callable, item_fn: Callable, tf_transform_output, eval_files, train_likes,
                      item_features: np.ndarray, dataset_factory, k: int = 10) -> CatalogueRecall:
-    """The callback for a Trainer: eval positives and training likes read from the transformed examples (one pass
-    over each split, through ``dataset_factory``)."""
+    """The callback for a Trainer: eval positives read from the transformed eval examples (one pass, through
+    ``dataset_factory``); ``train_likes``: trainer/inputs.py's training_positives, which the Trainer reads once for
+    this and its own needs."""
     from trainer.base_model import VocabularySizes
-    from trainer.inputs import training_positives, transformed_dataset
+    from trainer.inputs import transformed_dataset
 
     names = (*USER_INPUTS, F.ITEM_INDEX, F.IS_COLD)
     positives = eval_positives(transformed_dataset(eval_files, tf_transform_output, 8192, names, False, dataset_factory=dataset_factory))
     n_items = VocabularySizes.from_transform_output(tf_transform_output).items - F.OOV_BUCKETS
-    likes = training_positives(train_files, tf_transform_output, dataset_factory)
-    return CatalogueRecall(model, user_fn, item_fn, positives, likes, item_features, n_items, k)
+    return CatalogueRecall(model, user_fn, item_fn, positives, train_likes, item_features, n_items, k)

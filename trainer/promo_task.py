@@ -54,13 +54,12 @@ def item_tables(tf_transform_output, train_files: List[str], dataset_factory: Da
     return collect_item_tables(dataset, sizes.items)
 
 
-def training_liker_space(
-    tf_transform_output, train_files: List[str], config: PromoConfig, dataset_factory: DatasetFactory = file_dataset_factory
-):
-    """The liker space (trainer/liker_space.py) of the transformed training examples' positives."""
+def training_liker_space(tf_transform_output, likes, config: PromoConfig):
+    """The liker space (trainer/liker_space.py) of the training positives ``likes`` ((users, items): trainer/inputs.py's
+    training_positives)."""
     sizes = VocabularySizes.from_transform_output(tf_transform_output)
-    print(f"[promo] building the rank-{config.liker_rank} liker space over {len(train_files)} file(s)", flush=True)
-    users, items = training_positives(train_files, tf_transform_output, dataset_factory)
+    users, items = likes
+    print(f"[promo] building the rank-{config.liker_rank} liker space over {len(users):,} training positives", flush=True)
     return liker_space(users, items, sizes.users, sizes.items, config.liker_rank, config.seed)
 
 
@@ -83,8 +82,10 @@ def train_prompt_stage(
     def examples(files, names, shuffle):
         return transformed_dataset(files, tf_transform_output, config.batch_size, names, shuffle, config.seed, dataset_factory)
 
+    likes = training_positives(train_files, tf_transform_output, dataset_factory)  # (users, items): the one pass
+
     def recall(model, user_fn, item_fn, item_features):  # the first callback: later ones (TensorBoard) log it
-        return [catalogue_recall(model, user_fn, item_fn, tf_transform_output, train_files, eval_files, item_features, dataset_factory), *callbacks]
+        return [catalogue_recall(model, user_fn, item_fn, tf_transform_output, eval_files, likes, item_features, dataset_factory), *callbacks]
 
     if config.variant == "finetune":
         towers = base.get_layer("user_tower"), base.get_layer("item_tower")
@@ -93,9 +94,9 @@ def train_prompt_stage(
                          recall(base, *towers, features))
     tables = item_tables(tf_transform_output, train_files, dataset_factory)
     if config.variant in BASELINES:
-        model = build_baseline(base, tables, config, training_positives(train_files, tf_transform_output, dataset_factory))
+        model = build_baseline(base, tables, config, likes)
     elif config.variant == LIKER_SPACE:
-        model = LikerSpacePromo(base, tables, training_liker_space(tf_transform_output, train_files, config, dataset_factory), config)
+        model = LikerSpacePromo(base, tables, training_liker_space(tf_transform_output, likes, config), config)
     else:
         model = PromoModel(base, tables, config)
     model.compile(optimizer=LazyAdam(config.learning_rate))

@@ -290,6 +290,7 @@ def _refresh_locked(feedback: pd.DataFrame, feedback_files: Sequence[str], outpu
     import tensorflow_transform as tft
 
     from trainer.base_model import MODEL_INPUTS
+    from trainer.inputs import training_positives
     from trainer.item_tables import ItemTables
     from trainer.promo_ls import LikerSpacePromo
     from trainer.promo_model import PromoModel
@@ -314,7 +315,8 @@ def _refresh_locked(feedback: pd.DataFrame, feedback_files: Sequence[str], outpu
     base = load_base_model(run.base_model)
     liker_space = config.variant == LIKER_SPACE
     if liker_space:
-        built = LikerSpacePromo(base, old_tables, training_liker_space(tf_transform_output, run.train_files, config), config)
+        likes = training_positives(run.train_files, tf_transform_output)
+        built = LikerSpacePromo(base, old_tables, training_liker_space(tf_transform_output, likes, config), config)
     else:
         built = PromoModel(base, old_tables, config)
     old = restore_weights(built, run.promo_model, sample)

@@ -72,15 +72,15 @@ def train_base_model(
     train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed, dataset_factory)
     evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False, dataset_factory=dataset_factory)
     model = build_two_tower(VocabularySizes.from_transform_output(tf_transform_output), config.tower_config())
+    likes = training_positives(train_files, tf_transform_output, dataset_factory)  # (users, items): the one pass
     recall = catalogue_recall(model, model.get_layer("user_tower"), model.get_layer("item_tower"), tf_transform_output,
-                              train_files, eval_files, item_features, dataset_factory)
+                              eval_files, likes, item_features, dataset_factory)
     if config.objective == "pointwise":
         trained = compile_for_training(model, config.learning_rate)
     else:
-        counts = None  # the in-batch path's sampling correction needs each item's training positives: one more pass
+        counts = None  # the in-batch path's sampling correction: each item's training positives
         if not uses_full_softmax(len(item_features)):
-            _, positive_items = training_positives(train_files, tf_transform_output, dataset_factory)
-            counts = np.bincount(positive_items, minlength=len(item_features))
+            counts = np.bincount(likes[1], minlength=len(item_features))
         trained = BaseRetrieval(model, item_features, counts, config.temperature)
         trained.compile(optimizer=tf.keras.optimizers.Adam(config.learning_rate))
     # the recall first: the callbacks after it (TensorBoard) see it in the epoch's logs
