@@ -25,10 +25,10 @@ import pandas as pd
 
 import promo_env  # noqa: F401  (must precede TensorFlow)
 from benchmarks import report
-from benchmarks.frontier import EASE_LAMBDA, case_metrics
+from benchmarks.frontier import case_metrics
 from benchmarks.quality import Workbench, workbench_arguments
 from data.errors import reported
-from evaluation.baselines import ease_weights
+from evaluation.baselines import EASE_LAMBDA, ease_weights
 
 WINDOWS = (10, 20, 50, 100, None)  # None: every training like
 BAG_WEIGHTS = (0.25, 0.5, 1.0)

@@ -8,7 +8,7 @@
 Runs the pipeline once (cached after the first time) for the Transform output, then per seed trains the base
 and every variant in-process with the pipeline's own training functions, exports each, and ranks the held-out
 positives through the exported model's serving signature in three views (evaluation/protocol.py), beside
-random, popularity and user-kNN rankers. Writes benchmarks/results/quality-<dataset>-<split>.{md,json} and
+random, popularity, user-kNN, item-kNN and EASE rankers. Writes benchmarks/results/quality-<dataset>-<split>.{md,json} and
 a score-histogram PNG (the paper's Fig. 2) for the base and PROMO. The numbers do not depend on --jobs: every model
 is trained from its seed's base, seeded, in one process.
 """
@@ -34,7 +34,7 @@ from pipeline import configs
 from pipeline.artifacts import latest_artifact, transformed_files
 from data.examples import catalogue
 from data.splits import cold_items
-from evaluation.baselines import PopularityRanker, RandomRanker, UserKnnRanker
+from evaluation.baselines import PopularityRanker, RandomRanker, UserKnnRanker, ease_ranker, item_knn_ranker
 from evaluation.protocol import VIEWS, build_cases
 from evaluation.scoring import SavedModelRanker, evaluate, flatten_cases
 
@@ -224,6 +224,8 @@ LEARNING_FREE = {
     "popularity": lambda bench, seed: PopularityRanker(bench.train_positives),
     "user-kNN": lambda bench, seed: UserKnnRanker(bench.train_positives),
     "user-kNN (shrink 3)": lambda bench, seed: UserKnnRanker(bench.train_positives, shrinkage=3),
+    "item-kNN": lambda bench, seed: item_knn_ranker(bench.train_positives),
+    "EASE": lambda bench, seed: ease_ranker(bench.train_positives),
 }
 FIG2_MODELS = ("pretrain", "promo")
 

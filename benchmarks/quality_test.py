@@ -8,8 +8,8 @@ from benchmarks.quality import LEARNING_FREE, collect, parse_args, tasks
 
 def test_tasks_are_per_seed_the_learning_free_rankers_then_the_variants():
     args = argparse.Namespace(seeds=[3, 1], variants=["pretrain", "promo_ls"])
-    models = ("random", "popularity", "user-kNN", "user-kNN (shrink 3)", "pretrain", "promo_ls")
-    assert tuple(LEARNING_FREE) == models[:4]
+    models = ("random", "popularity", "user-kNN", "user-kNN (shrink 3)", "item-kNN", "EASE", "pretrain", "promo_ls")
+    assert tuple(LEARNING_FREE) == models[:6]
     assert tasks(args) == [(3, name) for name in models] + [(1, name) for name in models]
 
 

@@ -27,10 +27,11 @@ def test_user_knn_is_the_mean_cosine_to_the_items_likers_without_the_user():
 def test_ease_matches_its_closed_form_on_a_hand_checked_case():
     """Two users like a and b, one likes b and c. With lam = 1: G = X^T X = [[2,2,0],[2,3,1],[0,1,1]]; B's columns
     are -P_j / P_jj of P = (G + I)^-1 with a zero diagonal, and a user's scores are the sum of B's rows of his likes."""
-    from evaluation.baselines import ease_scores
+    from evaluation.baselines import ease_ranker
 
     train = pd.DataFrame({"user_id": ["u1", "u1", "u2", "u2", "u3", "u3"], "item_id": ["a", "b", "a", "b", "b", "c"]})
-    scores, counts = ease_scores(train, ["u1", "u3", "nobody"], ["a", "b", "c", "never-liked"], lam=1.0)
+    ranker = ease_ranker(train, lam=1.0)
+    scores = np.stack([ranker.score(u, np.array(["a", "b", "c", "never-liked"])) for u in ["u1", "u3", "nobody"]])
     inverse = np.linalg.inv(np.array([[3.0, 2, 0], [2, 4, 1], [0, 1, 2]]))
     weights = -inverse / np.diag(inverse)
     np.fill_diagonal(weights, 0.0)
@@ -39,4 +40,14 @@ def test_ease_matches_its_closed_form_on_a_hand_checked_case():
     assert scores[0, 0] > 0 and scores[1, 0] > 0  # a, liked with b, scores for u3
     np.testing.assert_array_equal(scores[2], 0.0)  # no training positives
     np.testing.assert_array_equal(scores[:, 3], 0.0)  # an item nobody liked
-    np.testing.assert_array_equal(counts, [2, 3, 1, 0])  # u2, not scored, still counts
+
+
+def test_item_knn_sums_the_cosines_of_the_users_likes_to_the_item():
+    """Columns of X (users u, v, w): a = (1,1,0), b = (1,1,0), c = (0,1,0), d = (0,0,1). u likes a and b: c scores
+    cos(a,c) + cos(b,c) = 2 / sqrt(2); d, liked by nobody u shares items with, 0; a, one of u's likes, only through b
+    (the diagonal is 0): cos(a,b) = 1."""
+    from evaluation.baselines import item_knn_ranker
+
+    scores = item_knn_ranker(_positives()).score("u", np.array(["c", "d", "a", "unknown"]))
+    np.testing.assert_allclose(scores, [2 / np.sqrt(2), 0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(item_knn_ranker(_positives()).score("nobody", np.array(["a", "c"])), [0.0, 0.0])
