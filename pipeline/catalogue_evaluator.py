@@ -24,13 +24,13 @@ Pusher and the Resolver read. Its cost on ML-100K: one pass over the raw trainin
 """
 
 import collections
-import glob
 import json
 import os
 from typing import Dict, List, Optional
 
 import numpy as np
 from tfx import v1 as tfx
+from tfx.dsl.io import fileio
 from tfx.types import artifact_utils, standard_artifacts
 
 from data.examples import EVAL_RANKING, QUERY_ID, QUERY_IS_COLD
@@ -55,7 +55,7 @@ def _read_raw(split_uri: str, names, serialized: bool = False) -> Dict[str, np.n
         QUERY_ID: tf.io.FixedLenFeature([], tf.int64), QUERY_IS_COLD: tf.io.FixedLenFeature([], tf.int64),
     }
     spec = {name: spec[name] for name in names}
-    files = sorted(glob.glob(os.path.join(split_uri, "*")))
+    files = sorted(fileio.glob(os.path.join(split_uri, "*")))
     columns = collections.defaultdict(list)
     for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(8192):
         parsed = tf.io.parse_example(batch, spec)
@@ -176,6 +176,19 @@ def evaluate(model_dir: str, baseline_dir: Optional[str], split_uri, cutoff: int
     return result
 
 
+def _set_model_id(blessing, key: str, evaluator_blessing, model) -> None:
+    """Names ``model`` in ``blessing``'s ``key`` as the orchestrator's resolver expects: as the Evaluator's blessing
+    does (it judged the same two models). Locally that is the ML Metadata id; on KFP / Vertex the artifact's name,
+    which TFX's entry point writes for an Evaluator only (kubeflow_v2_entrypoint_utils.refactor_model_blessing) and
+    which the compiled model resolver matches (`name="{{...current_model_id}}"`): an id there would never match, and
+    no model this component blessed would become a baseline."""
+    value = evaluator_blessing.get_custom_property(key) if evaluator_blessing.has_custom_property(key) else model.id
+    if isinstance(value, str):
+        blessing.set_string_custom_property(key, value)
+    else:
+        blessing.set_int_custom_property(key, int(value))
+
+
 def judge(examples, model, evaluator_blessing, evaluation, blessing, baseline_model=None, cutoff: int = 10, z: float = 2.0) -> dict:
     """The component's work on its artifacts (TFX Artifact objects; ``baseline_model`` None on a first run): writes
     ``evaluation``'s METRICS_FILE and ``blessing``'s properties and file, and returns the metrics."""
@@ -186,15 +199,21 @@ def judge(examples, model, evaluator_blessing, evaluation, blessing, baseline_mo
     result = evaluate(model_dir, baseline_dir, lambda split: artifact_utils.get_split_uri([examples], split), int(cutoff), float(z))
     result["evaluator_blessed"] = bool(evaluator_blessing.get_int_custom_property("blessed"))
     result["blessed"] = result["ok"] and result["evaluator_blessed"]
-    with open(os.path.join(evaluation.uri, METRICS_FILE), "w") as handle:
-        json.dump(result, handle, indent=2, sort_keys=True)
+    # Through TFX's filesystem layer, which creates the folders: a KFP / Vertex task gets its output artifacts' URIs
+    # only (gs:// on Vertex), not the folders a local run's launcher makes.
+    for artifact in (evaluation, blessing):
+        fileio.makedirs(artifact.uri)
+    with fileio.open(os.path.join(evaluation.uri, METRICS_FILE), "w") as handle:
+        handle.write(json.dumps(result, indent=2, sort_keys=True))
     blessing.set_int_custom_property("blessed", int(result["blessed"]))
     blessing.set_string_custom_property("current_model", model.uri)
-    blessing.set_int_custom_property("current_model_id", model.id)
     if baseline_model is not None:
         blessing.set_string_custom_property("baseline_model", baseline_model.uri)
-        blessing.set_int_custom_property("baseline_model_id", baseline_model.id)
-    open(os.path.join(blessing.uri, "BLESSED" if result["blessed"] else "NOT_BLESSED"), "w").close()
+    for key, artifact in (("current_model_id", model), ("baseline_model_id", baseline_model)):
+        if artifact is not None:
+            _set_model_id(blessing, key, evaluator_blessing, artifact)
+    with fileio.open(os.path.join(blessing.uri, "BLESSED" if result["blessed"] else "NOT_BLESSED"), "w"):
+        pass
     return result
 
 

@@ -94,6 +94,7 @@ def create_pipeline(
     metadata_connection_config=None,
     schema_path: str = configs.SCHEMA_PATH,
     enable_cache: bool = True,
+    platform_configs: Optional[Dict[str, Any]] = None,
 ) -> tfx.dsl.Pipeline:
     """Builds the pipeline over prepared examples in ``examples_dir/{train,eval,test,eval_ranking}/*.tfrecord.gz``.
 
@@ -101,7 +102,9 @@ def create_pipeline(
     ``training_config``: the base Trainer's (trainer.task.TrainingConfig); ``promo_config``: the prompt
     stage's (trainer.promo_model.PromoConfig); pipeline.configs.custom_configs builds all three. Each of these
     components' custom_config also gets ``code_version``, the hash of the sources it runs
-    (pipeline/code_version.py), so that the cache reruns it after a code edit.
+    (pipeline/code_version.py), so that the cache reruns it after a code edit. ``platform_configs``: per component
+    id, the platform config its orchestrator reads (KFP v2 / Vertex: a PipelineContainerSpec.ResourceSpec, the
+    task's vCPU, GB of memory and accelerator; kubeflow_v2_runner.py sets the Trainers').
     """
     transform_config = {**transform_config, code_version.KEY: code_version.code_version(code_version.TRANSFORM_SOURCES)}
     trainer_code = {code_version.KEY: code_version.code_version(code_version.TRAINER_SOURCES)}
@@ -168,13 +171,20 @@ def create_pipeline(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)
         ),
     ).with_id("Pusher")
+    components = [
+        example_gen, statistics_gen, schema_gen, example_validator, transform, base_trainer, promo_trainer,
+        model_resolver, evaluator, catalogue_evaluator, pusher,
+    ]
+    unknown = set(platform_configs or {}) - {component.id for component in components}
+    if unknown:
+        raise ValueError(f"platform_configs names components the pipeline does not have: {sorted(unknown)}")
+    for component in components:
+        if component.id in (platform_configs or {}):
+            component.with_platform_config(platform_configs[component.id])
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
-        components=[
-            example_gen, statistics_gen, schema_gen, example_validator, transform, base_trainer, promo_trainer,
-            model_resolver, evaluator, catalogue_evaluator, pusher,
-        ],
+        components=components,
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args or [],

@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# One-command install of the pinned TFX 1.16 stack into a fresh virtual environment.
-#   bash scripts/install.sh            # creates ./.venv
+# One-command install of the pinned TFX 1.16 stack into a fresh virtual environment. The one recipe for every
+# environment: a user's checkout, CI (.ci/run) and the pipeline image (Dockerfile, with --runtime).
+#   bash scripts/install.sh                  # creates ./.venv: the runtime lock and the test/benchmark tools
+#   bash scripts/install.sh --runtime        # the runtime lock only (requirements/lock.txt): the pipeline image
 #   VENV=/path/to/venv bash scripts/install.sh
 # Why these versions: requirements/README.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$here/.venv}
 python=${PYTHON:-python3}
+locks=("$here/requirements/lock.txt" "$here/requirements/test-lock.txt")
+case "${1:-}" in
+  "") ;;
+  --runtime) locks=("$here/requirements/lock.txt") ;;
+  *) echo "[install] error: unknown argument '$1' (usage: bash scripts/install.sh [--runtime])" >&2; exit 2 ;;
+esac
 
 # The lock is resolved for Python 3.11 (TF 2.16 / TFX 1.16): refuse any other interpreter before creating anything.
 if ! version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); then
@@ -31,8 +39,8 @@ fi
 
 echo "[install] creating $venv"
 "${uv[@]}" venv --quiet --allow-existing --python "$python" "$venv"
-echo "[install] installing requirements/lock.txt (TF 2.16, Beam, TFT/TFDV/TFMA 1.16 family) ..."
-"${uv[@]}" pip sync --quiet --python "$venv/bin/python" "$here/requirements/lock.txt"
+echo "[install] installing ${locks[*]#$here/} (TF 2.16, Beam, TFT/TFDV/TFMA 1.16 family) ..."
+"${uv[@]}" pip sync --quiet --python "$venv/bin/python" "${locks[@]}"
 # tfx and ml-pipelines-sdk declare Requires-Python <3.11 but are pure Python and run on 3.11:
 # installed without dependency resolution; their dependencies are all in lock.txt.
 echo "[install] installing tfx 1.16.0 and ml-pipelines-sdk 1.16.0 (--no-deps)"

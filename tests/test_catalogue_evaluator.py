@@ -56,13 +56,15 @@ def untrained(run, tmp_path_factory):
     return artifact
 
 
-def _judge(parts, candidate, baseline, evaluator_blessed, tmp_path):
+def _judge(parts, candidate, baseline, evaluator_blessed, tmp_path, **evaluator_properties):
     examples, _ = parts
     evaluation = _artifact(standard_artifacts.ModelEvaluation, str(tmp_path / "evaluation"))
     blessing = _artifact(standard_artifacts.ModelBlessing, str(tmp_path / "blessing"))
     os.makedirs(evaluation.uri)
     os.makedirs(blessing.uri)
     evaluator = _artifact(standard_artifacts.ModelBlessing, str(tmp_path / "evaluator"), blessed=int(evaluator_blessed))
+    for key, value in evaluator_properties.items():  # as KFP's entry point rewrites an Evaluator's blessing
+        evaluator.set_string_custom_property(key, value)
     result = judge(examples, candidate, evaluator, evaluation, blessing, baseline, configs.RANKING_CUTOFF, configs.CATALOGUE_Z)
     with open(os.path.join(evaluation.uri, METRICS_FILE)) as handle:
         assert json.load(handle) == json.loads(json.dumps(result))
@@ -83,7 +85,10 @@ def test_a_clearly_worse_model_is_refused_although_the_evaluator_blessed_it(part
 
 def test_the_blessed_model_against_itself_passes_with_zero_tolerance(parts, tmp_path):
     _, model = parts
-    result, blessing = _judge(parts, model, model, True, tmp_path)
+    names = {"current_model_id": "PromoTrainer-model", "baseline_model_id": "PromoTrainer-model-before"}
+    result, blessing = _judge(parts, model, model, True, tmp_path, **names)
+    for key, name in names.items():  # on KFP / Vertex the models are named as the Evaluator named them
+        assert blessing.get_string_custom_property(key) == name
     assert result["recall"]["candidate"] == result["recall"]["baseline"]
     assert result["checks"] == {"all": {"tolerance": 0.0, "ok": True}, "cold": {"tolerance": 0.0, "ok": True}}
     assert result["blessed"] and os.path.exists(os.path.join(blessing.uri, "BLESSED"))

@@ -24,8 +24,13 @@ def test_compiled_json_names_every_component_and_passes_cloud_paths_and_dataflow
     assert set(COMPONENTS) <= set(tasks)
     assert "gs://my-bucket/promo/data/ml-100k/examples" in text
     assert "gs://my-bucket/promo/serving" in text
-    for arg in ("--runner=DataflowRunner", "--region=us-central1", "--temp_location=gs://my-bucket/tmp", "--max_num_workers=7"):
+    for arg in ("--runner=DataflowRunner", "--region=us-central1", "--temp_location=gs://my-bucket/tmp", "--max_num_workers=7",
+                "--machine_type=n1-standard-4", "--disk_size_gb=50"):
         assert arg in text
+    executors = spec["pipelineSpec"]["deploymentSpec"]["executors"]
+    for trainer in ("BaseTrainer", "PromoTrainer"):  # the machine Vertex gives each Trainer
+        assert executors[f"{trainer}_executor"]["container"]["resources"] == {"cpuLimit": 4.0, "memoryLimit": 16.0}
+    assert "resources" not in executors["Transform_executor"]["container"]
     assert "gcr.io/my-project/promo-tfx:0.1.0" in text
     assert "trainer.promo_task.run_fn" in text and "transforms.preprocessing.preprocessing_fn" in text
     assert "pipeline.example_gen.OrderPreservingExecutor" in text  # the image runs our ExampleGen executor

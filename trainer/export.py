@@ -221,6 +221,6 @@ def export_serving_model(
         signatures=serving_signatures(model, tf_transform_output, recommender),
     )
     for name, text in (extra_files or {}).items():
-        os.makedirs(os.path.join(export_dir, "assets.extra"), exist_ok=True)
+        tf.io.gfile.makedirs(os.path.join(export_dir, "assets.extra"))  # gs:// too (a Vertex Trainer's model)
         with tf.io.gfile.GFile(os.path.join(export_dir, "assets.extra", name), "w") as handle:
             handle.write(text)
