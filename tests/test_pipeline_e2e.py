@@ -50,8 +50,8 @@ def test_pushed_model_has_the_serving_signatures(loaded):
 
 def test_recommend_is_the_top_k_of_serving_default_over_the_catalogue_without_the_history(run, loaded):
     """The pushed PROMO-LS model's top 100 = serving_default's ranking of every vocabulary item outside the history, for
-    users sending all their training likes as history (the served score leaves them out of those items' likers,
-    the index cannot: trainer/retrieval.py) and an unknown user."""
+    users sending all their training likes as history, one sending only its last two (its other training likes are
+    ranked too: the served score leaves nobody out of an item's likers, as the index) and an unknown user."""
     import tensorflow_transform as tft
 
     from trainer.retrieval import MAX_EXCLUDED, RECOMMEND_K
@@ -65,6 +65,7 @@ def test_recommend_is_the_top_k_of_serving_default_over_the_catalogue_without_th
     users = liked[liked.map(len) <= MAX_EXCLUDED].index[:3].tolist()
     user_features = train.drop_duplicates("user_id").set_index("user_id")["user_features"]
     rows = [(u, user_features[u], " ".join(liked[u])) for u in users] + [("never-seen", "", " ".join(catalogue_ids[:5]))]
+    rows.append((users[0], user_features[users[0]], " ".join(liked[users[0]][-2:])))
     out = loaded.signatures["recommend"](**{n: tf.constant([row[k] for row in rows]) for k, n in enumerate(F.USER_RAW_FEATURES)})
     ids, scores = out["item_ids"].numpy(), out["scores"].numpy()
     assert ids.shape == scores.shape == (len(rows), RECOMMEND_K)

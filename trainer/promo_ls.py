@@ -18,6 +18,11 @@ Score of user u and item i (each line one function or layer below):
     y(u,i) = e_u . h_i + g_i z_u . P_i(m_i) + c_i = [e_u ; z_u ; 1] . [h_i ; g_i P_i(m_i) ; c_i]   (Eq. LS-4,
              replacing Eq. 10's fusion; z_u' is u's liker-space row, the one S_i summed)
 Served:  y_s(u,i) = e_u . h_i + s (g_i z_u . P_i(m_i) + c_i) = [e_u ; s z_u ; s] . [item side]    user_embedding (Eq. LS-6)
+         with no user left out of m_i (n_i^-u = n_i): the leave-one-out of Eq. LS-2 needs every training (user,
+         item) pair (TrainingLikes), which the served model does not hold, so that it grows with the catalogue and
+         the users, not with the log. Scores differ only where a user meets an item he liked in training: a
+         training example, which only the loss scores; recommend never ranks the history it is sent, and every
+         held-out target is an item its user did not like in training.
          s the exposure: 1 in training; the export serves PromoConfig.cold_exposure, and recommend_cold_first
          PromoConfig.cold_first_exposure, from one trained model (how far cold items may displace warm ones in a
          whole-catalogue top 10: benchmarks/results/frontier-ml-100k-eval.md).
@@ -112,6 +117,23 @@ def catalogue_ranking_loss(positive_logits, catalogue_logits, excluded, weights,
     return tf.math.divide_no_nan(tf.reduce_sum(weights * per_positive), tf.reduce_sum(weights))
 
 
+class TrainingLikes:
+    """Every training positive (user, item) as a lookup for Eq. LS-2's leave-one-out in the loss (training and
+    validation). A plain object, not a trackable: Keras does not track it, so the export never saves it and no
+    served signature can use it (saving one that did would fail on the untracked table)."""
+
+    def __init__(self, keys: np.ndarray, n_items: int):
+        self.keys = keys  # sorted int64 user * n_items + item
+        self.n_items = n_items
+        self.table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(tf.constant(keys), tf.ones(len(keys), tf.int64)), default_value=0
+        )
+
+    def lookup(self, user_index: tf.Tensor, rows: tf.Tensor) -> tf.Tensor:
+        """1 where user ``user_index`` liked table row ``rows`` in training, else 0 (broadcasting)."""
+        return self.table.lookup(user_index * self.n_items + rows)
+
+
 class LikerSpacePromo(EpochMeanLogs, tfrs.models.Model):
     """PROMO-LS (module docstring): transformed features in, one logit per example out. Items a refresh added
     (trainer/refresh.py) have rows after the base vocabulary's in every per-item table: ``new_item_ids`` maps
@@ -136,13 +158,11 @@ class LikerSpacePromo(EpochMeanLogs, tfrs.models.Model):
         self.liker_counts = tf.Variable(space.liker_counts, trainable=False, name="liker_counts")
         self.is_cold = tf.Variable(tables.is_cold.astype(np.int64), trainable=False, name="is_cold")
         self.item_features = tf.Variable(tables.features, trainable=False, name="item_feature_table")
-        self.liked = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(tf.constant(space.liked_pairs), tf.ones(len(space.liked_pairs), tf.int64)),
-            default_value=0,
-        )
-        self.history_vectors = keras.layers.Embedding(
-            len(space.item_vectors), rank, embeddings_initializer=keras.initializers.Constant(space.item_vectors), name="history_item_vectors"
-        )
+        self.training_likes = TrainingLikes(space.liked_pairs, n_items)  # the loss's only: not saved
+        # Built, then assigned: a Constant initializer would write every value into the saved Keras config as text.
+        self.history_vectors = keras.layers.Embedding(len(space.item_vectors), rank, name="history_item_vectors")
+        self.history_vectors.build((None,))
+        self.history_vectors.embeddings.assign(space.item_vectors)
         self.prompt = PromptResidual(n_items, rank, name="prompt_network")
         self.exposure = tf.Variable(1.0, trainable=False, name="cold_exposure")  # s of Eq. LS-6
         self.operating_points = {"cold_first": config.cold_first_exposure}  # extra recommend_<name> signatures
@@ -178,7 +198,7 @@ class LikerSpacePromo(EpochMeanLogs, tfrs.models.Model):
         if user_index is None:
             likes, own = tf.zeros_like(row), tf.zeros_like(tf.gather(self.liker_sums, row))
         else:
-            likes = self.liked.lookup(user_index * self.n_items + row)
+            likes = self.training_likes.lookup(user_index, row)
             own = tf.gather(self.user_vectors, tf.minimum(user_index, tf.shape(self.user_vectors, out_type=tf.int64)[0] - 1))
         centroid, count = pinnacle_centroid(tf.gather(self.liker_sums, row), tf.gather(self.liker_counts, row), own, likes)
         gate, offset = self.gate(count, tf.gather(self.is_cold, row))
@@ -186,14 +206,21 @@ class LikerSpacePromo(EpochMeanLogs, tfrs.models.Model):
         return tf.concat([item_vector, prompt, offset[:, tf.newaxis]], axis=1)
 
     def item_embedding(self, features) -> tf.Tensor:
-        """The item side with no user left out (for an ANN index over items)."""
+        """The served item side: no user left out (module docstring)."""
         return self.item_side(features[F.ITEM_INDEX], features[F.ITEM_FEATURE_INDICES], item_row=features.get(F.ITEM_ROW))
 
     def call(self, features, training=False):
+        """The served logit y_s (every signature's score): user side . item_embedding."""
+        return tf.reduce_sum(self.user_embedding(features) * self.item_embedding(features), axis=1)
+
+    def training_logits(self, features, users=None) -> tf.Tensor:
+        """y(u, i) of Eq. LS-4 with u left out of i's likers when u liked i in training (Eq. LS-2): the loss's
+        score; ``users``: the batch's user sides when already computed."""
+        users = self.user_embedding(features) if users is None else users
         items = self.item_side(
             features[F.ITEM_INDEX], features[F.ITEM_FEATURE_INDICES], features[F.USER_INDEX], features.get(F.ITEM_ROW)
         )
-        return tf.reduce_sum(self.user_embedding(features) * items, axis=1)
+        return tf.reduce_sum(users * items, axis=1)
 
     # --- Eq. 13's shape: L_rec + lambda * L_rank ---------------------------------------------------------------
     def catalogue_rank(self, users, positive, user_index, item_index, weights):
@@ -203,7 +230,7 @@ class LikerSpacePromo(EpochMeanLogs, tfrs.models.Model):
         users, positive, user_index, item_index = (tf.boolean_mask(t, keep) for t in (users, positive, user_index, item_index))
         rows = tf.range(self.n_vocabulary_items, dtype=tf.int64)
         catalogue = self.item_side(rows, tf.gather(self.item_features, rows))
-        liked = self.liked.lookup(user_index[:, tf.newaxis] * self.n_items + rows[tf.newaxis, :]) > 0
+        liked = self.training_likes.lookup(user_index[:, tf.newaxis], rows[tf.newaxis, :]) > 0
         excluded = liked | tf.equal(item_index[:, tf.newaxis], rows[tf.newaxis, :])
         return catalogue_ranking_loss(positive, tf.matmul(users, catalogue, transpose_b=True), excluded,
                                       tf.boolean_mask(weights, keep), self.config.rank_temperature)
@@ -212,7 +239,7 @@ class LikerSpacePromo(EpochMeanLogs, tfrs.models.Model):
         features, labels = inputs
         labels = tf.reshape(labels, [-1])
         users = self.user_embedding(features)
-        positive = tf.reduce_sum(users * self.item_side(features[F.ITEM_INDEX], features[F.ITEM_FEATURE_INDICES], features[F.USER_INDEX]), axis=1)
+        positive = self.training_logits(features, users)
         rec = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=positive))
         cold = tf.cast(tf.gather(self.is_cold, tf.minimum(features[F.ITEM_INDEX], self.n_items - 1)), tf.float32)
         weights = labels * (1.0 + (self.config.cold_weight - 1.0) * cold)

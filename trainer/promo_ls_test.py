@@ -77,16 +77,21 @@ def _batch(users, items, histories):
 def test_at_step_zero_the_score_is_the_base_plus_the_gated_neighbour_term():
     base, model = _model()
     space = _space()
-    # user 5 (history 2, 3) scored on item 2 (he is one of its likers: left out) and cold item 4 (he is its only
-    # liker: no pinnacle term, only the cold offset c0 = 0.5)
+    # user 5 (history 2, 3) scored on item 2 (he is one of its likers: left out in training) and cold item 4 (he is
+    # its only liker: in training no pinnacle term, only the cold offset c0 = 0.5)
     batch = _batch([5, 5, 0], [2, 4, 2], [[2, 3], [2, 3], [0]])
-    logits = model(batch).numpy()
     base_logits = base(batch).numpy()
     z5 = (space.item_vectors[3] + space.item_vectors[4]) / np.sqrt(2)
     z0 = space.item_vectors[1]
-    likers_of_2 = space.user_vectors[[3, 4]].mean(axis=0)  # users 3, 4 (5 left out)
-    expected = base_logits + np.array([2.0 * z5 @ likers_of_2, 0.5, 2.0 * z0 @ space.user_vectors[[3, 4, 5]].mean(axis=0)])
-    np.testing.assert_allclose(logits, expected, atol=1e-5)
+    likers_of_2 = space.user_vectors[[3, 4, 5]].mean(axis=0)
+    without_5 = space.user_vectors[[3, 4]].mean(axis=0)
+    expected = base_logits + np.array([2.0 * z5 @ without_5, 0.5, 2.0 * z0 @ likers_of_2])
+    np.testing.assert_allclose(model.training_logits(batch).numpy(), expected, atol=1e-5)
+    # Served (no per-interaction table): nobody is left out; user 0, who likes neither item, scores the same.
+    # Item 4's gate is a + b n / (n + s) with n = 1 liker, s = PromoConfig's gate_shift.
+    gate_4 = 2.0 + 1.0 / (1.0 + PromoConfig().gate_shift)
+    served = base_logits + np.array([2.0 * z5 @ likers_of_2, gate_4 * z5 @ space.user_vectors[5] + 0.5, expected[2] - base_logits[2]])
+    np.testing.assert_allclose(model(batch).numpy(), served, atol=1e-5)
 
 
 def test_training_moves_prompts_and_gate_but_never_the_base():
@@ -126,7 +131,7 @@ def test_a_refresh_adds_feedback_likes_to_the_likers_and_gives_a_new_item_its_ow
     np.testing.assert_allclose(sums[6], space.user_vectors[[0, 1]].sum(axis=0), atol=1e-6)
     np.testing.assert_allclose(sums[4], space.user_vectors[[5, 2]].sum(axis=0), atol=1e-6)
     np.testing.assert_allclose(sums[:4], space.liker_sums[:4], atol=1e-6)
-    keys = model.liked.export()[0].numpy()
+    keys = model.training_likes.keys
     assert set(keys) == {u * 7 + i for u, i in LIKES} | {0 * 7 + 6, 1 * 7 + 6, 2 * 7 + 4}
     prompts = model.prompt.weights_table.embeddings.numpy()
     np.testing.assert_array_equal(prompts[:6], old.prompt.weights_table.embeddings.numpy())
@@ -146,7 +151,7 @@ def test_each_loss_part_is_logged_as_its_epoch_mean_on_training_and_validation()
     batch = _batch(list(users), list(items), [[j for v, j in LIKES if v == u and j != i] for u, i in LIKES])
     labels = (np.arange(len(users)) % 3 > 0).astype(np.float32)  # a mix of logged positives and negatives
     model.compile(optimizer=tf.keras.optimizers.SGD(0.0))
-    logits = model(batch).numpy()
+    logits = model.training_logits(batch).numpy()  # the loss's: each user left out of the items he liked
     bce = np.maximum(logits, 0) - logits * labels + np.log1p(np.exp(-np.abs(logits)))
     history = model.fit(batch, labels, epochs=1, batch_size=5, verbose=0, validation_data=(batch, labels), validation_batch_size=4)
     logs = {name: values[-1] for name, values in history.history.items()}

@@ -207,7 +207,7 @@ def extended_liker_space_model(old, tables, added: Sequence[str], feedback_users
 
     n_old, n_new = old.n_items, old.n_items + len(added)
     user_vectors = old.user_vectors.numpy()
-    keys = old.liked.export()[0].numpy()
+    keys = old.training_likes.keys
     keys = np.sort((keys // n_old) * n_new + keys % n_old)  # the same pairs, keyed by the wider table
     positive = (np.asarray(feedback_labels) == 1) & (np.asarray(feedback_users) >= 0)
     fresh = np.setdiff1d(np.asarray(feedback_users, np.int64)[positive] * n_new + np.asarray(feedback_rows, np.int64)[positive], keys)

@@ -18,14 +18,11 @@ ITEM_INDEX and ITEM_FEATURE_INDICES only) and passes them to ``export_serving_mo
 training example (the vocabulary is computed over the training split), so every catalogue item has its bag.
 
 Scores are ``sigmoid(user . item)``, the probability ``serving_default`` gives, so a client can compare them.
-They are equal for every item of the base models. PROMO-LS's served item side leaves the scored user out of the
-item's likers when the user liked the item in training (Eq. LS-2); the index cannot, so its vector for such an item
-is ``item_embedding()`` (no user left out) and the two scores differ for those items only. For every item the
-user did not like in training, ``user_embedding(u) . item_embedding(i)`` is exactly ``serving_default``'s logit
-(up to float rounding, ~1e-7: the index sums the product in another order). A client passing the user's training
-likes in ``history`` (they are excluded then) gets exactly the ranking of ``serving_default`` over the rest of the
-catalogue. The paper's PROMO likewise removes the scored user from the item's pinnacle list, so there the scores
-differ for the items on whose pinnacle list (own or pseudo-pinnacle donor's) the user is.
+They are equal for every item of the base models and of PROMO-LS, whose served score is
+``user_embedding(u) . item_embedding(i)`` (no user left out of an item's likers: trainer/promo_ls.py), exactly
+``serving_default``'s logit up to float rounding (~1e-7: the index sums the product in another order). The paper's
+PROMO removes the scored user from the item's pinnacle list, which the index cannot, so there the scores differ
+for the items on whose pinnacle list (own or pseudo-pinnacle donor's) the user is.
 
 K is fixed at export (RECOMMEND_K = 100; TF Serving requires every signature input, so an optional ``k`` input
 is not possible): clients that want fewer items take the first ones (the lists are sorted by score). The

@@ -1,9 +1,9 @@
 """The recommend signature (trainer/retrieval.py, trainer/export.py) on tiny models and a stand-in Transform graph.
 
 Its top K must be ``serving_default``'s ranking of the whole catalogue without the history: ids in that order (up
-to ties), scores within 1e-5. PROMO-LS and PROMO leave the scored user out of an item's likers / pinnacle list,
-which an index cannot: the users compared here either have all their training likes in the history they send,
-are on no list, or are compared over the items they never liked only (trainer/retrieval.py's docstring).
+to ties), scores within 1e-5. The paper's PROMO leaves the scored user out of an item's pinnacle list, which an
+index cannot: its users compared here are on no list. PROMO-LS serves no leave-one-out (trainer/promo_ls.py), so
+every user is compared over the whole catalogue, training likes outside the history he sends included.
 """
 import numpy as np
 import pytest
@@ -81,8 +81,9 @@ def _sample_batch():
     }
 
 
-def _model(kind: str):
-    """A tiny model of ``kind`` with weights away from their initial values; (model, item_features to export with)."""
+def _model(kind: str, likes=LIKES):
+    """A tiny model of ``kind`` with weights away from their initial values; (model, item_features to export with).
+    PROMO-LS's liker space is built from ``likes``."""
     tf.keras.utils.set_random_seed(0)
     base = build_two_tower(SIZES, TowerConfig(8, 8, 8))
     features = _feature_table()
@@ -96,7 +97,7 @@ def _model(kind: str):
     tables = ItemTables(pinnacle, np.zeros((SIZES.items, F.PINNACLE_K), np.int64), features, is_cold)
     rng = np.random.default_rng(1)
     if kind == "promo_ls":
-        users, items = np.array(LIKES).T
+        users, items = np.array(likes).T
         config = PromoConfig(variant="promo_ls", gate_all=2.0, gate_cold=1.0, offset_cold=0.5, liker_rank=4)
         model = LikerSpacePromo(base, tables, liker_space(users, items, SIZES.users, SIZES.items, 4, seed=0), config)
     else:
@@ -117,12 +118,8 @@ def _requests(kind: str):
         compare.append(None)
     rows.append(("never-seen", "", "i3 not-an-item i3"))  # an unknown user; an unknown and a repeated history id
     compare.append(None)
-    never_liked = lambda u: None if kind != "promo_ls" else set(ITEMS) - {ITEMS[i] for i in LIKED[u]}  # noqa: E731
-    rows.append(("u7", "", ""))  # an empty history (PROMO-LS: u7's likes are outside it, see below)
-    compare.append(never_liked(7))
-    if kind == "promo_ls":  # training likes outside the history: compare over the items never liked only
-        rows.append(("u4", "age=2", ITEMS[LIKED[4][0]]))
-        compare.append(never_liked(4))
+    rows.append(("u7", "", ""))  # an empty history: u7's training likes are ranked too
+    compare.append(None)
     return rows, compare
 
 
@@ -281,3 +278,35 @@ def test_one_promo_ls_model_serves_two_operating_points():
     expected = _recommend(at_one["recommend"], rows)
     assert cold_first[0] == expected[0]
     np.testing.assert_allclose(cold_first[2], expected[2], rtol=1e-5)
+
+
+def _largest_int64_constant(saved_model_pb) -> int:
+    """The element count of the largest int64 constant in a saved_model.pb's graph and functions."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel()
+    saved.ParseFromString(saved_model_pb.read_bytes())
+    graph = saved.meta_graphs[0].graph_def
+    nodes = list(graph.node) + [node for function in graph.library.function for node in function.node_def]
+    sizes = [int(np.prod([d.size for d in n.attr["value"].tensor.tensor_shape.dim]))
+             for n in nodes if n.op == "Const" and n.attr["value"].tensor.dtype == tf.int64.as_datatype_enum]
+    return max(sizes, default=0)
+
+
+def test_the_served_promo_ls_model_does_not_grow_with_the_number_of_training_likes(tmp_path):
+    """No per-interaction state in the SavedModel (trainer/promo_ls.py: TrainingLikes is the loss's only): the same
+    users and catalogue with 27 times the training likes export to the same size, up to the names TensorFlow gives
+    a second model's layers and functions in one process (~1 KB here). A table of the likes, as the export held
+    before, is a constant of every like's key (and one of its values): 16 bytes a like, 4.9 KB more here."""
+    many = sorted({(u, i) for u in range(N_USERS) for i in range(N_ITEMS) if (u + i) % 3})
+    sizes = {}
+    for likes in (LIKES[:N_USERS], many):
+        tf.keras.backend.clear_session()
+        model, item_features = _model("promo_ls", likes)
+        assert set(model.training_likes.keys) == {u * SIZES.items + i for u, i in likes}  # what training leaves out
+        folder = tmp_path / str(len(likes))
+        export_serving_model(model, _TransformOutput(), str(folder), item_features=item_features, recommend_k=K)
+        sizes[len(likes)] = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+        assert _largest_int64_constant(folder / "saved_model.pb") < len(many)
+    assert len(many) == 320 and len(LIKES[:N_USERS]) == 12
+    assert abs(sizes[320] - sizes[12]) < 2048, sizes
