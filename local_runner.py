@@ -37,6 +37,7 @@ from data.prepare import PrepareSettings, at_least, prepare, summary_markdown
 from pipeline import artifacts, configs
 from pipeline.interrupt import EXIT_CODE, StopOnInterrupt, exit_now
 from pipeline.progress import ComponentProgress
+from pipeline.relocation import relocate
 from trainer.variants import DEFAULT_VARIANT, VARIANTS
 
 NOT_BLESSED = 3  # exit status of a run whose model the Evaluator refused, whether or not an earlier one is served
@@ -123,6 +124,7 @@ def run(args: argparse.Namespace, progress: ComponentProgress) -> int:
 
 
 def run_locked(args: argparse.Namespace, progress: ComponentProgress, root: str, data_dir: str) -> int:
+    relocate(root)  # a moved or copied output root reads (and caches) its own files, not the original's
     settings = PrepareSettings(dataset=args.dataset, data_dir=args.data_dir, seed=args.seed)
     print(f"[data] preparing {args.dataset} ...", flush=True)
     summary = prepare(settings, data_dir)

@@ -13,7 +13,6 @@ import fcntl
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -113,16 +112,16 @@ def run_timings(run):
 @pytest.fixture(scope="session")
 def copy_run(run, tmp_path_factory):
     """A function giving a copy of the shared run to change (a new temporary folder). The copy's ML
-    Metadata names the copy's own artifacts (their URIs are absolute paths, rewritten here), so that what a test
-    changes in it stays in it. A pipeline rerun in a copy does not reuse the run's cache: ImportExampleGen's
-    input folder, which is under the output root, is part of its cache key."""
+    Metadata names the copy's own artifacts (their URIs are absolute paths, rewritten as local_runner.py and a
+    refresh rewrite a moved root's: pipeline/relocation.py), so that what a test changes in it stays in it. A
+    pipeline rerun in a copy does not reuse the run's cache: ImportExampleGen's input folder, which is under the
+    output root, is part of its cache key."""
+    from pipeline.relocation import relocate
 
     def copy(name: str = "run-copy") -> str:
         root = str(tmp_path_factory.mktemp(name) / "run")
         shutil.copytree(run, root)
-        with contextlib.closing(sqlite3.connect(os.path.join(root, "metadata", "promo-synthetic", "metadata.db"))) as db:
-            db.execute("UPDATE Artifact SET uri = ? || substr(uri, ?) WHERE uri LIKE ? || '%'", (root, len(run) + 1, run))
-            db.commit()
+        assert relocate(root) > 0
         return root
 
     return copy

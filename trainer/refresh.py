@@ -47,6 +47,7 @@ from data.feedback import read_feedback_files
 from data.outputs import exclusive, owner_alive, owner_tag, remove_leftover, root_lock
 from pipeline import configs
 from pipeline.artifacts import metadata_path, pushed_lineage, split_files
+from pipeline.relocation import relocate
 from transforms import features as F
 from transforms.pinnacle_value import pinnacle_value
 
@@ -286,6 +287,7 @@ def refresh(feedback_files: Sequence[str], output_root: str, dataset: str, epoch
 
 
 def _refresh_locked(feedback: pd.DataFrame, feedback_files: Sequence[str], output_root: str, dataset: str, epochs: int) -> str:
+    relocate(output_root)  # a moved or copied root reads its own run (pipeline/relocation.py)
     run = RunArtifacts.locate(output_root, dataset)
     import tensorflow_transform as tft
 
