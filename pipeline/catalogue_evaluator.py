@@ -212,8 +212,8 @@ def judge(examples, model, evaluator_blessing, evaluation, blessing, baseline_mo
     for key, artifact in (("current_model_id", model), ("baseline_model_id", baseline_model)):
         if artifact is not None:
             _set_model_id(blessing, key, evaluator_blessing, artifact)
-    with fileio.open(os.path.join(blessing.uri, "BLESSED" if result["blessed"] else "NOT_BLESSED"), "w"):
-        pass
+    with fileio.open(os.path.join(blessing.uri, "BLESSED" if result["blessed"] else "NOT_BLESSED"), "w") as handle:
+        handle.write("")  # the file is created at the first write, not at open
     return result
 
 

@@ -103,6 +103,8 @@ def test_the_compiled_pipeline_runs_task_by_task_in_the_image_environment(image,
     # named as Vertex's model resolver matches it: the artifact's name, as KFP's entry point wrote the Evaluator's
     assert verdict["current_model_id"] == evaluator["current_model_id"] == "PromoTrainer-model"
     blessed = verdict["blessed"]
+    marker = "BLESSED" if blessed else "NOT_BLESSED"  # what the summary and TFX's own Pusher read
+    assert os.listdir(produced["CatalogueEvaluator"]["blessing"]["uri"]) == [marker]
     pushed = produced["Pusher"]["pushed_model"]["metadata"]["pushed"]
     assert pushed == blessed  # the Pusher read the whole-catalogue gate's blessing
     if blessed:
