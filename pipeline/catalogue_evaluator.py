@@ -227,6 +227,8 @@ def CatalogueEvaluator(
     baseline_model: tfx.dsl.components.InputArtifact[standard_artifacts.Model] = None,
     cutoff: tfx.dsl.components.Parameter[int] = 10,
     z: tfx.dsl.components.Parameter[float] = 2.0,
+    code_version: tfx.dsl.components.Parameter[str] = "",
 ):
-    """The component of the module docstring (its work: :func:`judge`)."""
+    """The component of the module docstring (its work: :func:`judge`). ``code_version`` is read by nobody: the hash
+    of the code it runs (pipeline/code_version.py), which puts an edit of that code into TFX's cache key."""
     judge(examples, model, evaluator_blessing, evaluation, blessing, baseline_model, cutoff, z)

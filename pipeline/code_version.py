@@ -18,6 +18,9 @@ KEY = "code_version"  # the custom_config entry; the config readers ignore it
 # The packages whose code each component imports and runs (trainer/ imports transforms/features.py).
 TRANSFORM_SOURCES = ("transforms",)
 TRAINER_SOURCES = ("transforms", "trainer")
+# CatalogueEvaluator (pipeline/catalogue_evaluator.py) reads examples (data/), scores (evaluation/) and features
+# (transforms/); pipeline/ holds it (any pipeline/ edit reruns it: seconds).
+CATALOGUE_EVALUATOR_SOURCES = ("data", "evaluation", "pipeline", "transforms")
 
 
 def source_files(package_dir: str) -> list:

@@ -66,6 +66,8 @@ def test_the_pipelines_components_carry_their_code_hash_and_the_config_readers_i
     assert custom["Transform"] == {**settings["transform_config"], cv.KEY: transform_hash}
     assert custom["BaseTrainer"] == {**settings["training_config"], cv.KEY: trainer_hash}
     assert custom["PromoTrainer"] == {**settings["promo_config"], cv.KEY: trainer_hash}
+    (judge,) = [c for c in pipeline.components if c.id == "CatalogueEvaluator"]
+    assert judge.exec_properties[cv.KEY] == cv.code_version(cv.CATALOGUE_EVALUATOR_SOURCES) != trainer_hash
     assert settings["transform_config"] == {"cold_threshold": 20, "alpha": 1.0, "beta": 0.5, "seed": 3}
     assert cv.KEY not in settings["training_config"]  # the builder's dicts are not changed
 

@@ -163,6 +163,7 @@ def create_pipeline(
         baseline_model=model_resolver.outputs["model"],
         cutoff=configs.RANKING_CUTOFF,
         z=configs.CATALOGUE_Z,
+        code_version=code_version.code_version(code_version.CATALOGUE_EVALUATOR_SOURCES),
     ).with_id(CATALOGUE_EVALUATOR)
     pusher = UnchangedModelPusher(
         model=promo_trainer.outputs["model"],

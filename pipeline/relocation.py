@@ -7,8 +7,9 @@ root's SQLite stores (``<root>/metadata/<pipeline>/metadata.db``), the folder th
 local run's pipeline root is ``<root>/tfx/<pipeline>``, local_runner.py) and, when it is not the root's own
 folder, rewrites those URIs (and artifact properties naming them, e.g. a blessing's model or a push's
 destination) to the root where it now is. local_runner.py and trainer/refresh.py call it under the root's lock,
-before anything reads the store. A pipeline rerun after a move recomputes from ImportExampleGen: its input folder,
-under the root, is part of its cache key.
+before anything reads the store. A pipeline rerun after a move recomputes from ImportExampleGen: TFX's cache keys
+hold the input folder (under the root) and the input artifacts' URIs, which are new; it does not read, or fail
+on, the old folder.
 
 Written here (not in TFX): ML Metadata has no operation that renames artifact URIs; this is an UPDATE of the
 SQLite tables TFX's local orchestration writes (``Artifact.uri``, ``ArtifactProperty.string_value``).

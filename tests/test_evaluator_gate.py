@@ -4,7 +4,9 @@ On a copy of the shared synthetic run (tests/conftest.py), the same command with
 stage re-exports the base, which ranks cold items far worse than the run's PROMO-LS model, the latest blessed one.
 Only the PromoTrainer, the Evaluator and the Pusher run again: the pipeline reads the original run's examples folder,
 as ImportExampleGen's cache key holds that path (the copy's own would rerun every component). Artifact URIs in the
-copied metadata also still point into the original run, which is only read."""
+copied metadata also still point into the original run, which is only read: the runner's rewriting of a moved
+root's URIs (pipeline/relocation.py) is switched off here, since TFX's cache keys hold the input artifacts' URIs
+and a relocated copy reruns every component after ImportExampleGen."""
 import os
 import shutil
 
@@ -40,6 +42,7 @@ def worse(run, tmp_path_factory):
     examples_dir = os.path.join(run, "data", "synthetic", "examples")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pipeline_module, "create_pipeline", lambda **kwargs: create_pipeline(**{**kwargs, "examples_dir": examples_dir}))
+        patch.setattr(local_runner, "relocate", lambda root: 0)
         status = local_runner.main(ARGS + ["--variant", "pretrain", "--output-root", root])
     return {"root": root, "before": before, "after": sorted(os.listdir(serving)), "status": status}
 

@@ -37,7 +37,7 @@ def test_compiled_json_names_every_component_and_passes_cloud_paths_and_dataflow
     assert "pipeline.pusher.UnchangedModelExecutor" in text  # and our Pusher executor
     assert "latest_blessed_model_resolver-model-blessing-resolver" in tasks  # the Evaluator's baseline
     assert '\\"cold_threshold\\": 20' in text or '"cold_threshold": 20' in text
-    for sources in (code_version.TRANSFORM_SOURCES, code_version.TRAINER_SOURCES):  # the cache sees code edits
+    for sources in (code_version.TRANSFORM_SOURCES, code_version.TRAINER_SOURCES, code_version.CATALOGUE_EVALUATOR_SOURCES):
         assert code_version.code_version(sources) in text
 
 
