@@ -39,6 +39,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs of both Trainers (default: 10 for the base, 3 for the prompt stage)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--whole-history", action="store_true",
+                        help="the base's user tower reads the whole-history bag (prepare the examples with "
+                             "`python -m data.prepare --history-length 100`; local_runner.py --whole-history does both)")
     parser.add_argument("--dataflow", action="store_true", help="run Beam components on Dataflow")
     parser.add_argument("--temp-location", default=None, help="Dataflow temp location (gs://...); required with --dataflow")
     parser.add_argument("--max-workers", type=int, default=4, help="Dataflow autoscaling limit")
@@ -92,7 +95,7 @@ def main(argv=None) -> int:
         serving_model_dir=args.serving_model_dir,
         **configs.custom_configs(
             cold_threshold=dataset.cold_threshold, alpha=dataset.alpha, beta=dataset.beta, seed=args.seed,
-            epochs=args.epochs, variant=args.variant,
+            epochs=args.epochs, variant=args.variant, whole_history=args.whole_history,
         ),
         beam_pipeline_args=beam_args(args),
         schema_path=args.schema_path,  # read in the container: not this checkout's path

@@ -34,6 +34,7 @@ from data import datasets
 from data.errors import reported
 from data.outputs import check_output_folder, exclusive, folder_lock, root_lock
 from data.prepare import PrepareSettings, at_least, prepare, summary_markdown
+from transforms.features import HISTORY_LENGTH, MAX_HISTORY  # names and sizes: no TensorFlow import
 from pipeline import artifacts, configs
 from pipeline.interrupt import EXIT_CODE, StopOnInterrupt, exit_now
 from pipeline.progress import ComponentProgress
@@ -60,6 +61,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--variant", default=DEFAULT_VARIANT, choices=VARIANTS,
                         help="what the prompt-stage Trainer produces (default PROMO-LS; promo: the paper's PROMO)")
     parser.add_argument("--seed", type=at_least(0), default=0)
+    parser.add_argument("--whole-history", action="store_true",
+                        help="examples carry up to 100 earlier likes and the base's user tower reads them all beside the "
+                             "last 20 (off by default: no gain on ML-100K's eval split; docs/model.md)")
     parser.add_argument(
         "--beam-workers", type=at_least(0), default=1,
         help="Beam DirectRunner worker processes (0 = one per core)",
@@ -125,7 +129,8 @@ def run(args: argparse.Namespace, progress: ComponentProgress) -> int:
 
 def run_locked(args: argparse.Namespace, progress: ComponentProgress, root: str, data_dir: str) -> int:
     relocate(root)  # a moved or copied output root reads (and caches) its own files, not the original's
-    settings = PrepareSettings(dataset=args.dataset, data_dir=args.data_dir, seed=args.seed)
+    settings = PrepareSettings(dataset=args.dataset, data_dir=args.data_dir, seed=args.seed,
+                               history_length=MAX_HISTORY if args.whole_history else HISTORY_LENGTH)
     print(f"[data] preparing {args.dataset} ...", flush=True)
     summary = prepare(settings, data_dir)
     print(summary_markdown(summary), flush=True)
@@ -145,7 +150,7 @@ def run_locked(args: argparse.Namespace, progress: ComponentProgress, root: str,
         serving_model_dir=serving_root,
         **configs.custom_configs(
             cold_threshold=summary["cold_threshold"], alpha=summary["alpha"], beta=summary["beta"], seed=args.seed,
-            epochs=epochs, variant=args.variant,
+            epochs=epochs, variant=args.variant, whole_history=args.whole_history,
         ),
         beam_pipeline_args=configs.local_beam_args(args.beam_workers, "INFO" if args.verbose else "WARNING"),
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(

@@ -26,7 +26,7 @@ import pandas as pd
 
 from data.errors import reported
 from benchmarks import report
-from benchmarks.quality import Workbench, workbench_arguments
+from benchmarks.quality import Workbench, base_overrides, workbench_arguments
 
 POPULARITY_GROUPS = ((0, 0, "0"), (1, 5, "1-5"), (6, 10, "6-10"), (11, float("inf"), "11+"))  # training positives
 
@@ -102,7 +102,7 @@ def main(argv=None) -> int:
     counts = bench.train_positives["item_id"].value_counts().reindex(cold, fill_value=0)
     groups = [popularity_group(int(c)) for c in counts]
     item_genres = [genres(f) for f in features]
-    base_dir = bench.base_dir(args.seed, args.base_epochs, args.base_objective)
+    base_dir = bench.base_dir(args.seed, **base_overrides(args))
     projections: Dict[str, np.ndarray] = {}
     agreement: Dict[str, float] = {}
     with tempfile.TemporaryDirectory() as scratch:

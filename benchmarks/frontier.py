@@ -32,7 +32,7 @@ import numpy as np
 import promo_env  # noqa: F401  (must precede TensorFlow)
 from data.errors import reported
 from benchmarks import report
-from benchmarks.quality import Workbench, workbench_arguments
+from benchmarks.quality import Workbench, base_overrides, workbench_arguments
 from evaluation.baselines import PopularityRanker, UserKnnRanker, ease_ranker
 from evaluation.metrics import rank_of_positive, ranking_metrics
 
@@ -79,8 +79,9 @@ def model_parts(model, model_dir: str, bench: Workbench, users: List[str], items
     return user_side[:, :d] @ item_side[:, :d].T, user_side[:, d:] @ item_side[:, d:].T / exposure
 
 
-def curves(bench: Workbench, seed: int, scratch: str) -> Dict[str, Dict[str, dict]]:
-    """{curve: {setting: {view: metrics}}} of one seed (module docstring)."""
+def curves(bench: Workbench, seed: int, scratch: str, base_config=None) -> Dict[str, Dict[str, dict]]:
+    """{curve: {setting: {view: metrics}}} of one seed (module docstring), PROMO-LS on the base of the TrainingConfig
+    overrides ``base_config`` (None: the default base)."""
     full, sampled = bench.cases("full", seed), bench.cases("sampled", seed)
     users = sorted({case.user_id for case in full})
     items = [str(i) for i in bench.items_index]
@@ -91,7 +92,7 @@ def curves(bench: Workbench, seed: int, scratch: str) -> Dict[str, Dict[str, dic
 
     result: Dict[str, Dict[str, dict]] = {}
     for curve, settings in (("PROMO-LS (exposure s)", {}), ("PROMO-LS, whole-catalogue term (not adopted)", CATALOGUE_TERM)):
-        model = bench.fit({"seed": seed, "variant": "promo_ls", **settings}, bench.base_dir(seed))
+        model = bench.fit({"seed": seed, "variant": "promo_ls", **settings}, bench.base_dir(seed, **(base_config or {})))
         model_dir = os.path.join(scratch, f"promo_ls-{seed}-{len(result)}")
         bench.export(model, model_dir)
         base, liker_term = model_parts(model, model_dir, bench, users, items)
@@ -157,18 +158,19 @@ def main(argv=None) -> int:
     workbench_arguments(parser)
     parser.add_argument("--split", default="eval", choices=["eval", "test"], help="held-out split (tune on eval only)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--tag", default="", help="suffix for the results files")
     args = parser.parse_args(argv)
     started = time.monotonic()
     bench = Workbench.from_args(args, args.split)
     per_seed = []
     with tempfile.TemporaryDirectory() as scratch:
         for seed in args.seeds:
-            per_seed.append(curves(bench, seed, scratch))
+            per_seed.append(curves(bench, seed, scratch, base_overrides(args)))
             point = per_seed[-1]["PROMO-LS (exposure s)"]
             print(f"[frontier] seed {seed}: " + ", ".join(
                 f"{s} full cold/all HR@10 {100 * m['full']['cold']['HR@10']:.1f}/{100 * m['full']['all']['HR@10']:.1f}"
                 for s, m in point.items()), flush=True)
-    name = f"frontier-{args.dataset}-{args.split}"
+    name = f"frontier-{args.dataset}-{args.split}" + (f"-{args.tag}" if args.tag else "")
     title = f"Whole-catalogue frontier on {args.dataset}, {args.split} split"
     print(report.write(name, title, markdown(per_seed, args.seeds, time.monotonic() - started), {"args": vars(args), "seeds": per_seed}))
     plot(per_seed, os.path.join(report.RESULTS, name + ".png"), title)

@@ -11,7 +11,9 @@ before any training: the term z_u . m_i alone, with
 
 (trainer/liker_space.py's space of the training likes, rank 32), ranking each held-out positive against the whole
 catalogue (``full``) and 100 sampled items (``sampled``). Held-out targets are never training likes, so no user is
-left out. Writes benchmarks/results/liker-weighting-<dataset>-<split>.md/.json.
+left out. With ``--fold-in-lengths``, also every liker once with z_u folded in from the last L training likes
+instead (0: all of them): whether Eq. LS-1 should read the whole history the base's user tower reads.
+Writes benchmarks/results/liker-weighting-<dataset>-<split>.md/.json.
 """
 from __future__ import annotations
 
@@ -43,7 +45,18 @@ def weighted_centroids(user_vectors: np.ndarray, users: np.ndarray, items: np.nd
     return sums / np.where(total > 0, total, 1.0)[:, None]
 
 
-def measure(bench: Workbench, seed: int, alpha: float, beta: float) -> dict:
+def folded_users(item_vectors: np.ndarray, histories: dict, scored: list, columns: dict, length: int) -> np.ndarray:
+    """[len(scored), r]: Eq. LS-1's z_u of each scored user from the last ``length`` (0: all) of their training
+    likes (``histories``: user -> likes, oldest first; ``item_vectors`` row j + 1 is item j)."""
+    z = np.zeros((len(scored), item_vectors.shape[1]))
+    for row, user in enumerate(scored):
+        history = histories.get(user, [])[-length:] if length else histories.get(user, [])
+        if history:
+            z[row] = item_vectors[[columns[item] + 1 for item in history]].sum(axis=0) / np.sqrt(len(history))
+    return z
+
+
+def measure(bench: Workbench, seed: int, alpha: float, beta: float, fold_in_lengths=()) -> dict:
     """{weighting: {view: metrics}} of one seed's cases."""
     likes = bench.train_positives.sort_values(["user_id", "timestamp"], kind="stable")
     users = pd.Index(sorted(likes["user_id"].unique()))
@@ -54,18 +67,19 @@ def measure(bench: Workbench, seed: int, alpha: float, beta: float) -> dict:
     full, sampled = bench.cases("full", seed), bench.cases("sampled", seed)
     scored = sorted({case.user_id for case in full})
     rows = {user: n for n, user in enumerate(scored)}
-    histories = {user: group["item_id"].tolist()[-HISTORY_LENGTH:] for user, group in likes.groupby("user_id")}
-    z = np.zeros((len(scored), space.user_vectors.shape[1]))
-    for user in scored:
-        history = histories.get(user, [])
-        if history:  # Eq. LS-1 (item_vectors row j + 1 is item j)
-            z[rows[user]] = space.item_vectors[[columns[item] + 1 for item in history]].sum(axis=0) / np.sqrt(len(history))
+    histories = {user: group["item_id"].tolist() for user, group in likes.groupby("user_id")}
+    z = folded_users(space.item_vectors, histories, scored, columns, HISTORY_LENGTH)
     cr, ir = likes["cr"].to_numpy(float), likes["ir"].to_numpy(float)
     weightings = {"every liker once (PROMO-LS)": np.ones(len(likes)), f"Eq. 4 (alpha {alpha:g}, beta {beta:g})": pinnacle_value(cr, ir, alpha, beta),
                   "IR only": ir, "CR only": cr}
     result = {}
     for name, weights in weightings.items():
         scores = z @ weighted_centroids(space.user_vectors, u, i, weights, len(items)).T
+        result[name] = {"full": case_metrics(scores, full, rows, columns), "sampled": case_metrics(scores, sampled, rows, columns)}
+    once = weighted_centroids(space.user_vectors, u, i, np.ones(len(likes)), len(items))
+    for length in fold_in_lengths:
+        scores = folded_users(space.item_vectors, histories, scored, columns, length) @ once.T
+        name = f"every liker once, z_u from {'all' if not length else f'the last {length}'} training likes"
         result[name] = {"full": case_metrics(scores, full, rows, columns), "sampled": case_metrics(scores, sampled, rows, columns)}
     result["_weights"] = {"cr": [float(cr.min()), float(cr.max())], "ir": [float(ir.min()), float(ir.max())]}
     return result
@@ -76,13 +90,15 @@ def main(argv=None) -> int:
     workbench_arguments(parser)
     parser.add_argument("--split", default="eval", choices=("eval", "test"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--fold-in-lengths", type=int, nargs="*", default=[],
+                        help="also fold z_u in from the last L training likes (0: all), every liker once")
     args = parser.parse_args(argv)
     started = time.time()
     bench = Workbench.from_args(args, args.split, run_pipeline=not args.reuse_run)
-    per_seed = [measure(bench, seed, float(bench.summary["alpha"]), float(bench.summary["beta"])) for seed in args.seeds]
+    per_seed = [measure(bench, seed, float(bench.summary["alpha"]), float(bench.summary["beta"]), args.fold_in_lengths) for seed in args.seeds]
     names = [name for name in per_seed[0] if not name.startswith("_")]
     columns = [("full", "cold", "HR@10"), ("sampled", "cold", "HR@10"), ("sampled", "cold", "NDCG@10"), ("sampled", "all", "HR@10")]
-    lines = ["| liker weight | " + " | ".join(f"{v} {g} {m}" for v, g, m in columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    lines = ["| liker weight (z_u from the last 20 training likes unless said) | " + " | ".join(f"{v} {g} {m}" for v, g, m in columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for name in names:
         cells = []
         for view, group, metric in columns:

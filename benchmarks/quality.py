@@ -68,10 +68,17 @@ def workbench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-epochs", type=int, default=None, help="the base's epochs (default: TrainingConfig's)")
     parser.add_argument("--base-objective", default=None, choices=("softmax", "pointwise"),
                         help="the base's objective (default: TrainingConfig's, softmax; trainer/task.py)")
+    parser.add_argument("--base", default="{}", help="JSON overrides of the base's TrainingConfig, e.g. '{\"history_bag\": false}'")
     parser.add_argument(
         "--reuse-run", action="store_true",
         help="read the last pipeline run's output as it is, without running the pipeline (which, after a trainer/ "
              "edit, first retrains and re-evaluates its own model; the Transform output is what is read)")
+
+
+def base_overrides(args) -> Dict:
+    """The TrainingConfig overrides of :func:`workbench_arguments`' --base-epochs, --base-objective and --base."""
+    given = {"epochs": args.base_epochs, "objective": args.base_objective, **json.loads(args.base)}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 def _format(values: List[float]) -> str:
@@ -181,16 +188,18 @@ class Workbench:
     def cases(self, view: str, seed: int):
         return build_cases(self.split_frame, self.items_index, self.cold, view, seed=seed, split=self.split)
 
-    def base_dir(self, seed: int, epochs=None, objective=None) -> str:
-        """The base model of ``seed`` (``epochs`` and ``objective`` None: TrainingConfig's), trained once and kept
-        under the output root for later runs on the same Transform output."""
+    def base_dir(self, seed: int, **overrides) -> str:
+        """The base model of ``seed`` with the TrainingConfig ``overrides`` (none: TrainingConfig's defaults),
+        trained once and kept under the output root for later runs on the same Transform output."""
         from trainer.export import export_serving_model
         from trainer.task import TrainingConfig, train_base_model
 
-        config = TrainingConfig(seed=seed, **{k: v for k, v in (("epochs", epochs), ("objective", objective)) if v is not None})
+        config = TrainingConfig(seed=seed, **overrides)
+        default = TrainingConfig(seed=seed)
+        others = "".join(f"-{k}{v}" for k, v in sorted(overrides.items()) if k not in ("epochs", "objective") and v != getattr(default, k))
         path = os.path.join(
             self.root, "benchmark-models", self.dataset,
-            f"base-transform{os.path.basename(self.transform_graph)}-seed{seed}-epochs{config.epochs}-{config.objective}",
+            f"base-transform{os.path.basename(self.transform_graph)}-seed{seed}-epochs{config.epochs}-{config.objective}{others}",
         )
         if not os.path.exists(os.path.join(path, "saved_model.pb")):
             base = train_base_model(self.tf_transform_output, self.train_files, self.eval_files, config, self.item_features)
@@ -238,7 +247,7 @@ def score_model(bench: Workbench, args, seed: int, name: str):
             ranker = LEARNING_FREE[name](bench, seed)
         else:
             custom_config = {"seed": seed, **json.loads(args.promo), "variant": name}
-            ranker = bench.train(custom_config, bench.base_dir(seed, args.base_epochs, args.base_objective), os.path.join(scratch, name))
+            ranker = bench.train(custom_config, bench.base_dir(seed, **base_overrides(args)), os.path.join(scratch, name))
         metrics = {view: evaluate(ranker, bench.cases(view, seed)) for view in args.views}
         fig2 = group_scores(ranker, bench.cases("sampled", seed), bench.cold) if seed == args.seeds[0] and name in FIG2_MODELS else None
     line = metrics[args.views[0]]
@@ -269,7 +278,7 @@ def _start_worker(args) -> None:
 
 
 def _worker_base(args, seed: int) -> str:
-    return _worker_bench.base_dir(seed, args.base_epochs, args.base_objective)
+    return _worker_bench.base_dir(seed, **base_overrides(args))
 
 
 def _worker_task(args, task):

@@ -3,7 +3,7 @@ import argparse
 
 import pytest
 
-from benchmarks.quality import LEARNING_FREE, collect, parse_args, tasks
+from benchmarks.quality import LEARNING_FREE, base_overrides, collect, parse_args, tasks
 
 
 def test_tasks_are_per_seed_the_learning_free_rankers_then_the_variants():
@@ -33,3 +33,10 @@ def test_jobs_must_be_positive():
     assert parse_args(["--jobs", "2"]).jobs == 2 and parse_args([]).jobs == 1
     with pytest.raises(SystemExit):
         parse_args(["--jobs", "0"])
+
+
+def test_base_overrides_merge_the_epoch_and_objective_flags_with_the_base_json():
+    assert base_overrides(parse_args([])) == {}
+    args = parse_args(["--base-objective", "pointwise", "--base", '{"history_bag": true, "temperature": 0.5}'])
+    assert base_overrides(args) == {"objective": "pointwise", "history_bag": True, "temperature": 0.5}
+    assert base_overrides(parse_args(["--base-epochs", "3"])) == {"epochs": 3}

@@ -31,7 +31,7 @@ import numpy as np
 
 from data.errors import reported
 from benchmarks import report
-from benchmarks.quality import Workbench, workbench_arguments
+from benchmarks.quality import Workbench, base_overrides, workbench_arguments
 from evaluation.scoring import evaluate
 
 DEFAULT_GRID = {"rank_weight": [4.0, 16.0], "cold_weight": [4.0, 8.0, 16.0]}
@@ -93,7 +93,7 @@ def main(argv=None) -> int:
     runs: List[List[Dict]] = [[] for _ in points]
     with tempfile.TemporaryDirectory() as scratch:
         for seed in args.seeds:
-            base_dir = bench.base_dir(seed, args.base_epochs, args.base_objective)
+            base_dir = bench.base_dir(seed, **base_overrides(args))
             for n, point in enumerate(points):
                 ranker = bench.train({**point, "seed": seed, "variant": args.variant}, base_dir, os.path.join(scratch, f"{n}-{seed}"))
                 runs[n].append({view: evaluate(ranker, bench.cases(view, seed)) for view in VIEWS})

@@ -26,7 +26,7 @@ from tensorflow import keras
 
 from data.errors import reported
 from benchmarks import report
-from benchmarks.quality import Workbench, workbench_arguments
+from benchmarks.quality import Workbench, base_overrides, workbench_arguments
 from evaluation.scoring import evaluate
 
 GROUPS = ("all", "warm", "cold")
@@ -96,7 +96,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         for seed in args.seeds:
             cases = bench.cases(VIEW, seed)
-            base_dir = bench.base_dir(seed, args.base_epochs, args.base_objective)
+            base_dir = bench.base_dir(seed, **base_overrides(args))
             base = evaluate(bench.train({"variant": "pretrain", "seed": seed}, base_dir, os.path.join(scratch, f"base-{seed}")), cases)
             for variant in args.variants:
                 callback = RankEachEpoch(bench, cases, os.path.join(scratch, f"{variant}-{seed}"))

@@ -1,7 +1,8 @@
 """Building the examples ExampleGen ingests: features, leak-free history and sampled negatives.
 
 Every example carries user_id, item_id, timestamp, label, cr, ir, the user's and the item's feature bags and
-``history``: the user's most recent positive *training* items strictly earlier than the example, never
+``history``: the user's most recent positive *training* items strictly earlier than the example (at most
+``history_length``, HISTORY_LENGTH by default and MAX_HISTORY for the whole-history bag; oldest first), never
 containing the example's own item. Nothing from eval/test rows feeds any history.
 Training examples are the training interactions plus ``n_train_negatives`` sampled items per positive (items
 the user has no training interaction with); eval/test examples are the held-out positive plus
@@ -96,7 +97,8 @@ def _with_negatives(positives, seen_keys, user_codes, item_codes, per_row, rng) 
 
 
 def histories(examples: pd.DataFrame, train_positives: pd.DataFrame, length: int) -> pd.Series:
-    """The leak-free ``history`` string of every example (see the module docstring)."""
+    """The leak-free ``history`` string of every example (see the module docstring): at most ``length`` items, oldest
+    first. Examples of one user at one point of their history share its string unless their own item is in it."""
     result = pd.Series("", index=examples.index, dtype=object)
     ordered = train_positives.sort_values(["user_id", "timestamp"], kind="stable")
     by_user = {u: (g["timestamp"].to_numpy(), g["item_id"].to_numpy()) for u, g in ordered.groupby("user_id", sort=False)}
@@ -105,10 +107,14 @@ def histories(examples: pd.DataFrame, train_positives: pd.DataFrame, length: int
             continue
         times, items = by_user[user]
         ends = np.searchsorted(times, group["timestamp"].to_numpy(), side="left")
+        windows = {}  # end -> (the last length + 1 items before it, as a set, and its last length joined)
         values = []
         for end, own_item in zip(ends, group["item_id"].to_numpy()):
-            window = items[max(0, end - length - 1):end]
-            values.append(" ".join([i for i in window if i != own_item][-length:]))
+            if end not in windows:
+                window = items[max(0, end - length - 1):end]
+                windows[end] = (window, set(window), " ".join(window[-length:]))
+            window, members, joined = windows[end]
+            values.append(" ".join([i for i in window if i != own_item][-length:]) if own_item in members else joined)
         result.loc[group.index] = values
     return result
 

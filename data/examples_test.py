@@ -9,6 +9,7 @@ from data.examples import QUERY_ID, QUERY_IS_COLD, build_examples, build_ranking
 from data.splits import leave_one_out
 from data.synthetic import SYNTHETIC, generate
 from evaluation.protocol import build_cases
+from transforms.features import HISTORY_LENGTH, MAX_HISTORY
 
 
 def test_history_is_strictly_earlier_training_positives_without_own_item():
@@ -16,6 +17,12 @@ def test_history_is_strictly_earlier_training_positives_without_own_item():
     examples = pd.DataFrame({"user_id": ["u", "u", "u", "u"], "item_id": ["c", "a", "z", "d"], "timestamp": [3, 9, 9, 1]})
     result = histories(examples, train_positives, length=2)
     assert list(result) == ["a b", "c d", "c d", ""]
+
+
+def test_examples_at_one_point_of_a_history_share_it_but_each_drops_its_own_item():
+    train_positives = pd.DataFrame({"user_id": ["u"] * 4, "item_id": ["a", "b", "c", "d"], "timestamp": [1, 2, 3, 4]})
+    examples = pd.DataFrame({"user_id": ["u"] * 4, "item_id": ["z", "c", "y", "a"], "timestamp": [9, 9, 9, 9]})
+    assert list(histories(examples, train_positives, length=3)) == ["b c d", "a b d", "b c d", "b c d"]
 
 
 def test_history_keeps_the_most_recent_items():
@@ -51,6 +58,22 @@ def test_no_history_contains_the_scored_item_or_anything_but_earlier_training_po
                 assert first_positive_time[(user, h)] < time
                 checked += 1
     assert checked > 1000
+
+
+def test_long_histories_are_the_last_max_history_earlier_training_positives():
+    """Users with hundreds of likes: every example's history is, by a direct reading of the rule, the user's training
+    positives strictly before it without its own item, the last MAX_HISTORY of them, oldest first."""
+    log = generate(n_users=6, n_items=600, n_interactions=6000, seed=5)
+    split_frame = leave_one_out(log.interactions)
+    examples = build_examples(log, split_frame, n_train_negatives=1, n_eval_negatives=1, history_length=MAX_HISTORY, seed=0)
+    likes = split_frame[(split_frame["split"] == "train") & (split_frame["label"] == 1)].sort_values("timestamp", kind="stable")
+    lengths = []
+    for frame in examples.values():
+        for user, item, time, history in zip(frame["user_id"], frame["item_id"], frame["timestamp"], frame["history"]):
+            mine = likes[(likes["user_id"] == user) & (likes["timestamp"] < time) & (likes["item_id"] != item)]
+            assert history.split() == mine["item_id"].tolist()[-MAX_HISTORY:]
+            lengths.append(len(history.split()))
+    assert max(lengths) == MAX_HISTORY and sum(HISTORY_LENGTH < n < MAX_HISTORY for n in lengths) > 100
 
 
 def test_train_rows_are_the_logged_and_sampled_rows_in_a_seeded_mixed_order(synthetic_examples):

@@ -65,7 +65,9 @@ class PrepareSettings:
     n_eval_negatives: int = EVAL_NEGATIVES
     n_ranking_negatives: int = RANKING_NEGATIVES  # per query of the ranking eval set (eval_ranking)
     max_ranking_queries: int = RANKING_QUERIES  # queries of eval_ranking at most (a seeded sample of eval positives)
-    history_length: int = HISTORY_LENGTH  # Transform keeps the last HISTORY_LENGTH items of a longer history
+    # Earlier training likes per example: the recent window the model reads; up to MAX_HISTORY (100) feed the
+    # whole-history bag of TowerConfig.history_bag (off by default: trainer/base_model.py).
+    history_length: int = HISTORY_LENGTH
     seed: int = 0
     examples_per_file: int = 250_000  # TFRecord files per split hold at most this many rows (data/tfrecords.py)
 
@@ -329,7 +331,9 @@ def main(argv=None) -> int:
                         help="sampled negatives per query of the ranking eval set the Evaluator gates on")
     parser.add_argument("--ranking-queries", type=at_least(1), default=PrepareSettings.max_ranking_queries,
                         help="most queries of that set (a seeded sample of the eval positives when there are more)")
-    parser.add_argument("--history-length", type=at_least(1), default=PrepareSettings.history_length)
+    parser.add_argument("--history-length", type=at_least(1), default=PrepareSettings.history_length,
+                        help="most earlier training likes in an example's history (the model reads the last 20; up to 100 "
+                             "with the base's history_bag)")
     parser.add_argument("--seed", type=at_least(0), default=0)
     parser.add_argument("--examples-per-file", type=at_least(1), default=PrepareSettings.examples_per_file,
                         help="most rows in one TFRecord file of a split (more files: more parallel Beam reads)")

@@ -10,10 +10,10 @@ TFX's Evaluator ranks each eval positive among 100 sampled items (the paper's vi
   of the paired per-target difference. A first run (no baseline) is gated by the Evaluator alone.
 
 Per eval user: ``recommend`` with the user's features and the eval example's own history (the training likes
-before it, at most HISTORY_LENGTH: what the Evaluator's rows and the Trainers' validation carry), the returned
-RECOMMEND_K items with every training like of the user removed (recommend excluded the history's), cut at K. A
-user whose older likes fill all but fewer than K of the RECOMMEND_K places gets a shorter list (counted in
-``short_lists``).
+before it, as many as data.prepare's --history-length: what the Evaluator's rows and the Trainers' validation
+carry), the returned RECOMMEND_K items with every training like of the user removed (recommend excluded the
+history's), cut at K. A user whose older likes fill all but fewer than K of the RECOMMEND_K places gets a shorter
+list (counted in ``short_lists``).
 Targets: the eval split's positives; cold: the model's own ``transform_features`` ``is_cold`` of the target's row.
 Popularity (the K items with most training likes, the user's likes removed) is scored on the same targets, as a
 reference line in the summary. Outputs: ``evaluation`` (``metrics.json``: candidate, baseline and popularity recall

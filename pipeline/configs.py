@@ -16,7 +16,8 @@ PROMO_RUN_FN = "trainer.promo_task.run_fn"  # the prompt stage on the frozen bas
 
 
 def custom_configs(
-    *, cold_threshold: int, alpha: float, beta: float, seed: int, epochs: Optional[int], variant: str
+    *, cold_threshold: int, alpha: float, beta: float, seed: int, epochs: Optional[int], variant: str,
+    whole_history: bool = False,
 ) -> Dict[str, Dict[str, Any]]:
     """The three components' ``custom_config`` dicts, keyed by :func:`pipeline.pipeline.create_pipeline`'s
     parameters (``create_pipeline(..., **custom_configs(...))``); every runner builds them here.
@@ -24,7 +25,9 @@ def custom_configs(
     ``cold_threshold``, ``alpha``, ``beta``: the dataset's (its prepared summary, or data.datasets.CONFIGS);
     ``seed``: Transform's negative-user sampling and both Trainers'; ``epochs``: both Trainers' (None: each its own
     default, TrainingConfig's 10 for the base and PromoConfig's 3 for the prompt stage); ``variant``: what the
-    prompt-stage Trainer produces (trainer/variants.py). create_pipeline adds each component's code hash.
+    prompt-stage Trainer produces (trainer/variants.py); ``whole_history``: the base's user tower also reads the
+    whole-history bag (TrainingConfig.history_bag; the examples must be prepared with data.prepare's
+    --history-length 100). create_pipeline adds each component's code hash.
     """
     seed = int(seed)
     epoch_setting = {} if epochs is None else {"epochs": int(epochs)}
@@ -32,7 +35,7 @@ def custom_configs(
         # transforms.preprocessing.preprocessing_fn
         "transform_config": {"cold_threshold": int(cold_threshold), "alpha": alpha, "beta": beta, "seed": seed},
         # trainer.task.TrainingConfig
-        "training_config": {**epoch_setting, "seed": seed},
+        "training_config": {**epoch_setting, "seed": seed, **({"history_bag": True} if whole_history else {})},
         # trainer.promo_model.PromoConfig
         "promo_config": {"variant": variant, **epoch_setting, "seed": seed},
     }

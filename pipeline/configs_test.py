@@ -16,16 +16,21 @@ def test_custom_configs_are_create_pipelines_three_settings():
     assert isinstance(built["transform_config"]["cold_threshold"], int)
     defaults = configs.custom_configs(cold_threshold=5, alpha=2.0, beta=0.5, seed=1, epochs=None, variant="promo_ls")
     assert defaults["training_config"] == {"seed": 1} and defaults["promo_config"] == {"variant": "promo_ls", "seed": 1}
+    whole = configs.custom_configs(cold_threshold=5, alpha=2.0, beta=0.5, seed=1, epochs=None, variant="promo_ls", whole_history=True)
+    assert whole["training_config"] == {"seed": 1, "history_bag": True} and whole["promo_config"] == defaults["promo_config"]
 
 
-@pytest.mark.parametrize("flags, epochs", [([], None), (["--quick"], 1), (["--epochs", "2"], 2)])
-def test_local_runner_builds_them_from_the_prepared_summary_and_its_flags(tmp_path, monkeypatch, flags, epochs):
+@pytest.mark.parametrize("flags, epochs, whole", [
+    ([], None, False), (["--quick"], 1, False), (["--epochs", "2"], 2, False), (["--whole-history"], None, True),
+])
+def test_local_runner_builds_them_from_the_prepared_summary_and_its_flags(tmp_path, monkeypatch, flags, epochs, whole):
     import local_runner
     from pipeline import pipeline as pipeline_module
 
     summary = {"cold_threshold": 7, "alpha": 2.0, "beta": 0.5}
     monkeypatch.setattr(local_runner, "quiet_logs", lambda verbose: None)
-    monkeypatch.setattr(local_runner, "prepare", lambda settings, out: summary)
+    prepared = []
+    monkeypatch.setattr(local_runner, "prepare", lambda settings, out: prepared.append(settings) or summary)
     monkeypatch.setattr(local_runner, "summary_markdown", lambda s: "")
     seen = {}
 
@@ -39,4 +44,5 @@ def test_local_runner_builds_them_from_the_prepared_summary_and_its_flags(tmp_pa
     with pytest.raises(RuntimeError, match="stop before running"):
         local_runner.run(args, ComponentProgress())
     assert {k: seen[k] for k in ("transform_config", "training_config", "promo_config")} == configs.custom_configs(
-        cold_threshold=7, alpha=2.0, beta=0.5, seed=5, epochs=epochs, variant="promo")
+        cold_threshold=7, alpha=2.0, beta=0.5, seed=5, epochs=epochs, variant="promo", whole_history=whole)
+    assert prepared[0].history_length == (100 if whole else 20)  # the examples carry what the tower reads

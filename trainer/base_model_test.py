@@ -1,7 +1,9 @@
 import numpy as np
 import tensorflow as tf
 
-from trainer.base_model import ITEM_INPUTS, USER_INPUTS, VocabularySizes, build_two_tower, compile_for_training
+from trainer.base_model import (
+    ITEM_INPUTS, USER_INPUTS, TowerConfig, VocabularySizes, build_two_tower, build_user_tower, compile_for_training,
+)
 from transforms import features as F
 
 SIZES = VocabularySizes(users=11, items=21, user_tokens=7, item_tokens=9)
@@ -14,6 +16,7 @@ def _batch(n, rng):
         F.USER_FEATURE_INDICES: rng.integers(0, SIZES.user_tokens, (n, F.MAX_USER_TOKENS)),
         F.ITEM_FEATURE_INDICES: rng.integers(0, SIZES.item_tokens, (n, F.MAX_ITEM_TOKENS)),
         F.HISTORY_INDICES: rng.integers(0, SIZES.items + 1, (n, F.HISTORY_LENGTH)),
+        F.HISTORY_BAG_INDICES: rng.integers(0, SIZES.items + 1, (n, F.MAX_HISTORY)),
     }
 
 
@@ -36,3 +39,20 @@ def test_training_learns_a_separable_signal():
     history = model.fit(batch, labels, epochs=15, batch_size=256, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
     assert history.history["auc"][-1] > 0.95
+
+
+def test_the_user_tower_reads_the_whole_history_bag_only_with_history_bag():
+    """Changing only items outside the recent window (the bag's older part) moves the user vector iff the tower
+    reads the bag; the bag is a mean, so its order does not matter."""
+    batch = {k: v for k, v in _batch(4, np.random.default_rng(1)).items() if k in USER_INPUTS}
+    older = dict(batch)
+    older[F.HISTORY_BAG_INDICES] = batch[F.HISTORY_BAG_INDICES].copy()
+    older[F.HISTORY_BAG_INDICES][:, :10] = (older[F.HISTORY_BAG_INDICES][:, :10] + 1) % (SIZES.items + 1)
+    shuffled = dict(batch)
+    shuffled[F.HISTORY_BAG_INDICES] = batch[F.HISTORY_BAG_INDICES][:, ::-1]
+    for reads_bag in (True, False):
+        tf.keras.utils.set_random_seed(0)
+        tower = build_user_tower(SIZES, TowerConfig(history_bag=reads_bag))
+        vectors = tower(batch).numpy()
+        assert np.abs(tower(older).numpy() - vectors).max() > 1e-4 if reads_bag else np.array_equal(tower(older).numpy(), vectors)
+        np.testing.assert_allclose(tower(shuffled).numpy(), vectors, rtol=1e-5, atol=1e-6)

@@ -28,8 +28,9 @@ K is fixed at export (RECOMMEND_K = 100; TF Serving requires every signature inp
 is not possible): clients that want fewer items take the first ones (the lists are sorted by score). The
 ``history`` string may hold at most MAX_EXCLUDED items (TFRS's ``query_with_exclusions`` needs a fixed exclusion
 width); a longer one is refused with an InvalidArgumentError naming the rows. All its items are excluded; the
-model reads the last HISTORY_LENGTH (20) of them, as in ``serving_default``. When the catalogue has fewer than K
-items outside the history, the list ends with ``''`` ids scored 0.
+model reads them as in ``serving_default`` (the last HISTORY_LENGTH (20); all of them as the whole-history bag of
+TowerConfig.history_bag). When the catalogue has fewer than K items outside the history, the list ends with ``''``
+ids scored 0.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ import tensorflow_recommenders as tfrs
 from transforms import features as F
 
 RECOMMEND_K = 100  # items returned per user by the recommend signature
-MAX_EXCLUDED = 100  # history items (space-separated ids) the recommend signature accepts per row
+MAX_EXCLUDED = F.MAX_HISTORY  # history items (space-separated ids) the recommend signature accepts per row
 ITEM_IDS = "item_ids"
 SCORES = "scores"
 CHUNK = 8192  # catalogue rows per call of the item side at export

@@ -43,7 +43,7 @@ def preprocessing_fn(inputs: Dict[str, Any], custom_config: Optional[Dict[str, A
     label = tf.reshape(inputs[F.LABEL], [-1])
 
     item_vocab = tft.vocabulary(item_id, vocab_filename=F.ITEM_VOCAB)
-    history = tf.strings.split(dense_strings(inputs[F.HISTORY]))[:, -F.HISTORY_LENGTH:]  # the most recent items
+    history = tf.strings.split(dense_strings(inputs[F.HISTORY]))[:, -F.MAX_HISTORY:]  # oldest first
     history_indices = tft.apply_vocabulary(history, item_vocab, num_oov_buckets=F.OOV_BUCKETS) + 1
 
     # Warm = more than cold_threshold positive training interactions (paper §5.1); every other item is cold.
@@ -64,7 +64,8 @@ def preprocessing_fn(inputs: Dict[str, Any], custom_config: Optional[Dict[str, A
         F.NEGATIVE_USERS: tf.gather(negatives, table_row),
         F.USER_FEATURE_INDICES: _bag_indices(dense_strings(inputs[F.USER_FEATURES]), F.USER_TOKEN_VOCAB, F.MAX_USER_TOKENS),
         F.ITEM_FEATURE_INDICES: _bag_indices(dense_strings(inputs[F.ITEM_FEATURES]), F.ITEM_TOKEN_VOCAB, F.MAX_ITEM_TOKENS),
-        F.HISTORY_INDICES: history_indices.to_tensor(default_value=0, shape=[None, F.HISTORY_LENGTH]),
+        F.HISTORY_INDICES: history_indices[:, -F.HISTORY_LENGTH:].to_tensor(default_value=0, shape=[None, F.HISTORY_LENGTH]),
+        F.HISTORY_BAG_INDICES: history_indices.to_tensor(default_value=0, shape=[None, F.MAX_HISTORY]),
         F.IS_COLD: 1 - tf.cast(is_warm, tf.int64),
         F.LABEL_FLOAT: tf.cast(label, tf.float32),
     }

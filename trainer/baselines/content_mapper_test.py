@@ -7,6 +7,7 @@ from trainer.baselines.common_test import (
     COLD_ITEM, IS_COLD, UNKNOWN_ITEM, WARM_ITEM, base_weights_unchanged_by_training, tables, tiny_base, trains_and_serves,
     transformed,
 )
+from trainer.base_model import USER_INPUTS
 from trainer.baselines.content_mapper import ContentMapper, warm_mse
 from trainer.promo_model import PromoConfig
 from trainer.retrieval_test import ITEMS, USERS
@@ -63,7 +64,7 @@ def test_cold_and_unknown_items_are_served_through_the_mapper_and_warm_items_as_
     assert served[0] == pytest.approx(base(features).numpy()[0], rel=1e-6)
     item_mlp = base.get_layer("item_tower").get_layer("item_mlp")
     cold_vector = item_mlp(tf.concat([mapped, base.get_layer("item_tower").get_layer("item_feature_bag")(bag)], axis=1))
-    user_vector = base.get_layer("user_tower")({n: features[n] for n in (F.USER_INDEX, F.USER_FEATURE_INDICES, F.HISTORY_INDICES)})
+    user_vector = base.get_layer("user_tower")({n: features[n] for n in USER_INPUTS})
     np.testing.assert_allclose(served[1:], tf.reduce_sum(user_vector * cold_vector, axis=1).numpy()[1:], rtol=1e-5)
 
 
