@@ -40,8 +40,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="epochs of both Trainers (default: 10 for the base, 3 for the prompt stage)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--whole-history", action="store_true",
-                        help="the base's user tower reads the whole-history bag (prepare the examples with "
-                             "`python -m data.prepare --history-length 100`; local_runner.py --whole-history does both)")
+                        help="Transform keeps up to 100 history items and the base's user tower reads them all (prepare "
+                             "the examples with `python -m data.prepare --history-length 100`; local_runner.py "
+                             "--whole-history does both)")
     parser.add_argument("--dataflow", action="store_true", help="run Beam components on Dataflow")
     parser.add_argument("--temp-location", default=None, help="Dataflow temp location (gs://...); required with --dataflow")
     parser.add_argument("--max-workers", type=int, default=4, help="Dataflow autoscaling limit")

@@ -25,15 +25,16 @@ def custom_configs(
     ``cold_threshold``, ``alpha``, ``beta``: the dataset's (its prepared summary, or data.datasets.CONFIGS);
     ``seed``: Transform's negative-user sampling and both Trainers'; ``epochs``: both Trainers' (None: each its own
     default, TrainingConfig's 10 for the base and PromoConfig's 3 for the prompt stage); ``variant``: what the
-    prompt-stage Trainer produces (trainer/variants.py); ``whole_history``: the base's user tower also reads the
-    whole-history bag (TrainingConfig.history_bag; the examples must be prepared with data.prepare's
-    --history-length 100). create_pipeline adds each component's code hash.
+    prompt-stage Trainer produces (trainer/variants.py); ``whole_history``: Transform keeps up to MAX_HISTORY
+    history items and the base's user tower reads them all (TrainingConfig.history_bag; the examples must carry
+    them: data.prepare's --history-length 100). create_pipeline adds each component's code hash.
     """
     seed = int(seed)
     epoch_setting = {} if epochs is None else {"epochs": int(epochs)}
+    whole = {"whole_history": True} if whole_history else {}
     return {
         # transforms.preprocessing.preprocessing_fn
-        "transform_config": {"cold_threshold": int(cold_threshold), "alpha": alpha, "beta": beta, "seed": seed},
+        "transform_config": {"cold_threshold": int(cold_threshold), "alpha": alpha, "beta": beta, "seed": seed, **whole},
         # trainer.task.TrainingConfig
         "training_config": {**epoch_setting, "seed": seed, **({"history_bag": True} if whole_history else {})},
         # trainer.promo_model.PromoConfig

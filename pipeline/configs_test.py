@@ -18,6 +18,7 @@ def test_custom_configs_are_create_pipelines_three_settings():
     assert defaults["training_config"] == {"seed": 1} and defaults["promo_config"] == {"variant": "promo_ls", "seed": 1}
     whole = configs.custom_configs(cold_threshold=5, alpha=2.0, beta=0.5, seed=1, epochs=None, variant="promo_ls", whole_history=True)
     assert whole["training_config"] == {"seed": 1, "history_bag": True} and whole["promo_config"] == defaults["promo_config"]
+    assert whole["transform_config"] == {**defaults["transform_config"], "whole_history": True}
 
 
 @pytest.mark.parametrize("flags, epochs, whole", [

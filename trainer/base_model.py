@@ -2,7 +2,8 @@
 
 User tower: user id embedding, the mean of the user's feature-token embeddings, the mean of the recent positive
 history's item embeddings (the last HISTORY_LENGTH) and, with TowerConfig.history_bag, the mean of a second item
-embedding over the whole history (up to MAX_HISTORY earlier training likes), through an MLP. Item tower: item id embedding and the mean of the item's
+embedding over the whole history (every column of HISTORY_INDICES: up to MAX_HISTORY earlier training likes when
+Transform ran with whole_history), through an MLP. Item tower: item id embedding and the mean of the item's
 feature-token embeddings, through an MLP. Score: the inner product of the two vectors, trained as a logit
 with binary cross-entropy on logged and sampled negatives (the L_rec of Eq. 3 and 13).
 """
@@ -17,7 +18,7 @@ from tensorflow import keras
 from trainer.layers import BagEmbedding
 from transforms import features as F
 
-USER_INPUTS = (F.USER_INDEX, F.USER_FEATURE_INDICES, F.HISTORY_INDICES, F.HISTORY_BAG_INDICES)
+USER_INPUTS = (F.USER_INDEX, F.USER_FEATURE_INDICES, F.HISTORY_INDICES)
 ITEM_INPUTS = (F.ITEM_INDEX, F.ITEM_FEATURE_INDICES)
 MODEL_INPUTS = USER_INPUTS + ITEM_INPUTS  # what every scoring model (base, fine-tuned, PROMO) is called with
 INPUT_SHAPES = {
@@ -25,8 +26,7 @@ INPUT_SHAPES = {
     F.ITEM_INDEX: (),
     F.USER_FEATURE_INDICES: (F.MAX_USER_TOKENS,),
     F.ITEM_FEATURE_INDICES: (F.MAX_ITEM_TOKENS,),
-    F.HISTORY_INDICES: (F.HISTORY_LENGTH,),
-    F.HISTORY_BAG_INDICES: (F.MAX_HISTORY,),
+    F.HISTORY_INDICES: (None,),  # HISTORY_LENGTH or MAX_HISTORY columns (Transform's whole_history)
 }
 USER_EMBEDDING = "user_id_embedding"
 ITEM_EMBEDDING = "item_id_embedding"
@@ -57,8 +57,8 @@ class TowerConfig:
     embedding_dim: int = 32
     hidden_units: int = 64
     output_dim: int = 32
-    # The user tower also reads the whole history (module docstring; the examples must carry it: data.prepare's
-    # --history-length up to MAX_HISTORY). Off: on ML-100K's eval split it trades within seed noise and doubles
+    # The user tower also reads the whole history (module docstring; Transform's whole_history must have kept it,
+    # and the examples carry it: local_runner.py --whole-history does both). Off: on ML-100K's eval split it trades within seed noise and doubles
     # the seed spread (benchmarks/results/frontier-ml-100k-eval-history-bag.md).
     history_bag: bool = False
 
@@ -73,15 +73,20 @@ def _mlp(config: TowerConfig, name: str) -> keras.Sequential:
     )
 
 
+def recent_window(history_indices):
+    """The last HISTORY_LENGTH columns of HISTORY_INDICES (right-aligned): the user's most recent history items."""
+    return history_indices[:, -F.HISTORY_LENGTH:]
+
+
 def build_user_tower(sizes: VocabularySizes, config: TowerConfig) -> keras.Model:
     inputs = model_inputs(USER_INPUTS)
     parts = [
         keras.layers.Embedding(sizes.users, config.embedding_dim, name=USER_EMBEDDING)(inputs[F.USER_INDEX]),
         BagEmbedding(sizes.user_tokens, config.embedding_dim, name="user_feature_bag")(inputs[F.USER_FEATURE_INDICES]),
-        BagEmbedding(sizes.items + 1, config.embedding_dim, name="history_bag")(inputs[F.HISTORY_INDICES]),
+        BagEmbedding(sizes.items + 1, config.embedding_dim, name="history_bag")(recent_window(inputs[F.HISTORY_INDICES])),
     ]
     if config.history_bag:
-        parts.append(BagEmbedding(sizes.items + 1, config.embedding_dim, name="whole_history_bag")(inputs[F.HISTORY_BAG_INDICES]))
+        parts.append(BagEmbedding(sizes.items + 1, config.embedding_dim, name="whole_history_bag")(inputs[F.HISTORY_INDICES]))
     output = _mlp(config, "user_mlp")(keras.layers.Concatenate()(parts))
     return keras.Model(inputs, output, name="user_tower")
 

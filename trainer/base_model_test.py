@@ -16,7 +16,6 @@ def _batch(n, rng):
         F.USER_FEATURE_INDICES: rng.integers(0, SIZES.user_tokens, (n, F.MAX_USER_TOKENS)),
         F.ITEM_FEATURE_INDICES: rng.integers(0, SIZES.item_tokens, (n, F.MAX_ITEM_TOKENS)),
         F.HISTORY_INDICES: rng.integers(0, SIZES.items + 1, (n, F.HISTORY_LENGTH)),
-        F.HISTORY_BAG_INDICES: rng.integers(0, SIZES.items + 1, (n, F.MAX_HISTORY)),
     }
 
 
@@ -42,17 +41,26 @@ def test_training_learns_a_separable_signal():
 
 
 def test_the_user_tower_reads_the_whole_history_bag_only_with_history_bag():
-    """Changing only items outside the recent window (the bag's older part) moves the user vector iff the tower
-    reads the bag; the bag is a mean, so its order does not matter."""
+    """A MAX_HISTORY-wide history (Transform's whole_history): changing only items before the recent window moves
+    the user vector iff the tower reads the bag; the window and the bag are means, so order within each is free."""
     batch = {k: v for k, v in _batch(4, np.random.default_rng(1)).items() if k in USER_INPUTS}
-    older = dict(batch)
-    older[F.HISTORY_BAG_INDICES] = batch[F.HISTORY_BAG_INDICES].copy()
-    older[F.HISTORY_BAG_INDICES][:, :10] = (older[F.HISTORY_BAG_INDICES][:, :10] + 1) % (SIZES.items + 1)
-    shuffled = dict(batch)
-    shuffled[F.HISTORY_BAG_INDICES] = batch[F.HISTORY_BAG_INDICES][:, ::-1]
+    batch[F.HISTORY_INDICES] = np.random.default_rng(2).integers(0, SIZES.items + 1, (4, F.MAX_HISTORY))
+    older = dict(batch, **{F.HISTORY_INDICES: batch[F.HISTORY_INDICES].copy()})
+    older[F.HISTORY_INDICES][:, :10] = (older[F.HISTORY_INDICES][:, :10] + 1) % (SIZES.items + 1)
+    shuffled = dict(batch, **{F.HISTORY_INDICES: np.concatenate(
+        [batch[F.HISTORY_INDICES][:, :-F.HISTORY_LENGTH][:, ::-1], batch[F.HISTORY_INDICES][:, -F.HISTORY_LENGTH:][:, ::-1]], axis=1)})
     for reads_bag in (True, False):
         tf.keras.utils.set_random_seed(0)
         tower = build_user_tower(SIZES, TowerConfig(history_bag=reads_bag))
         vectors = tower(batch).numpy()
         assert np.abs(tower(older).numpy() - vectors).max() > 1e-4 if reads_bag else np.array_equal(tower(older).numpy(), vectors)
         np.testing.assert_allclose(tower(shuffled).numpy(), vectors, rtol=1e-5, atol=1e-6)
+
+
+def test_the_recent_window_is_the_last_columns_of_any_history_width():
+    tf.keras.utils.set_random_seed(0)
+    tower = build_user_tower(SIZES, TowerConfig())
+    batch = {k: v for k, v in _batch(3, np.random.default_rng(3)).items() if k in USER_INPUTS}
+    wide = dict(batch, **{F.HISTORY_INDICES: np.concatenate(
+        [np.random.default_rng(4).integers(1, SIZES.items + 1, (3, F.MAX_HISTORY - F.HISTORY_LENGTH)), batch[F.HISTORY_INDICES]], axis=1)})
+    np.testing.assert_allclose(tower(wide).numpy(), tower(batch).numpy(), rtol=1e-6)  # older items: unread

@@ -21,7 +21,6 @@ def _setup(seed=0, n=12):
         F.USER_FEATURE_INDICES: rng.integers(0, SIZES.user_tokens, (n, F.MAX_USER_TOKENS)),
         F.ITEM_FEATURE_INDICES: item_features[items],
         F.HISTORY_INDICES: rng.integers(0, SIZES.items + 1, (n, F.HISTORY_LENGTH)),
-        F.HISTORY_BAG_INDICES: rng.integers(0, SIZES.items + 1, (n, F.MAX_HISTORY)),
     }
     labels = (np.arange(n) % 3 != 0).astype(np.float32)  # a third are negatives: left out of the objective
     labels[:2] = 1.0
@@ -99,7 +98,6 @@ def test_training_ranks_each_users_positive_first_in_the_catalogue():
         F.USER_FEATURE_INDICES: np.zeros((len(users), F.MAX_USER_TOKENS), np.int64),
         F.ITEM_FEATURE_INDICES: item_features[2 * users + 1],
         F.HISTORY_INDICES: np.zeros((len(users), F.HISTORY_LENGTH), np.int64),
-        F.HISTORY_BAG_INDICES: np.zeros((len(users), F.MAX_HISTORY), np.int64),
     }
     base = build_two_tower(SIZES)
     model = BaseRetrieval(base, item_features, np.bincount(2 * users + 1, minlength=SIZES.items), temperature=T)

@@ -41,8 +41,8 @@ class _HashingTransform(tf.keras.layers.Layer):
         tokens = tf.strings.split(dense_strings(raw[name]))
         return (tf.strings.to_hash_bucket_fast(tokens, buckets - 1) + 1).to_tensor(0, shape=[None, length])
 
-    def history(self, raw, length=F.HISTORY_LENGTH):
-        return self.bag(raw, F.HISTORY, self.sizes.items, length)
+    def history(self, raw):
+        return self.bag(raw, F.HISTORY, self.sizes.items, F.HISTORY_LENGTH)
 
     def call(self, raw):
         transformed = {}
@@ -50,7 +50,6 @@ class _HashingTransform(tf.keras.layers.Layer):
             transformed[F.USER_INDEX] = self.ids(raw, F.USER_ID, self.sizes.users)
             transformed[F.USER_FEATURE_INDICES] = self.bag(raw, F.USER_FEATURES, self.sizes.user_tokens, F.MAX_USER_TOKENS)
             transformed[F.HISTORY_INDICES] = self.history(raw)
-            transformed[F.HISTORY_BAG_INDICES] = self.history(raw, F.MAX_HISTORY)
         if F.ITEM_ID in raw:
             transformed[F.ITEM_INDEX] = self.ids(raw, F.ITEM_ID, self.sizes.items)
             transformed[F.ITEM_FEATURE_INDICES] = self.bag(raw, F.ITEM_FEATURES, self.sizes.item_tokens, F.MAX_ITEM_TOKENS)

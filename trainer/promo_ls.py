@@ -42,7 +42,7 @@ import tensorflow as tf
 import tensorflow_recommenders as tfrs
 from tensorflow import keras
 
-from trainer.base_model import ITEM_EMBEDDING, USER_INPUTS
+from trainer.base_model import ITEM_EMBEDDING, USER_INPUTS, recent_window
 from trainer.item_tables import ItemTables, added_item_rows, table_rows
 from trainer.liker_space import LikerSpace
 from trainer.epoch_logs import EpochMeanLogs
@@ -185,7 +185,7 @@ class LikerSpacePromo(EpochMeanLogs, tfrs.models.Model):
     def user_embedding(self, features, exposure=None) -> tf.Tensor:
         """Eq. LS-6's user side [e_u ; s z_u ; s], s = ``exposure`` (default: the model's ``exposure`` variable)."""
         user_vector = self.user_tower({n: features[n] for n in USER_INPUTS})
-        history = features[F.HISTORY_INDICES]
+        history = recent_window(features[F.HISTORY_INDICES])
         z = fold_in(self.history_vectors(history) * tf.cast(history > 0, tf.float32)[..., tf.newaxis], history)
         exposure = self.exposure if exposure is None else tf.constant(exposure, tf.float32)
         return tf.concat([user_vector, exposure * z, exposure * tf.ones_like(user_vector[:, :1])], axis=1)

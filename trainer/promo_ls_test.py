@@ -69,7 +69,6 @@ def _batch(users, items, histories):
         history[row, :len(h)] = np.array(h) + 1
     return {
         F.USER_INDEX: np.array(users), F.ITEM_INDEX: np.array(items), F.HISTORY_INDICES: history,
-        F.HISTORY_BAG_INDICES: np.pad(history, [(0, 0), (0, F.MAX_HISTORY - F.HISTORY_LENGTH)]),
         F.USER_FEATURE_INDICES: np.ones((n, F.MAX_USER_TOKENS), np.int64),
         F.ITEM_FEATURE_INDICES: np.ones((n, F.MAX_ITEM_TOKENS), np.int64),
     }

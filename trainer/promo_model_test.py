@@ -33,7 +33,6 @@ def _batch(n, rng):
         F.USER_FEATURE_INDICES: rng.integers(0, SIZES.user_tokens, (n, F.MAX_USER_TOKENS)),
         F.ITEM_FEATURE_INDICES: rng.integers(0, SIZES.item_tokens, (n, F.MAX_ITEM_TOKENS)),
         F.HISTORY_INDICES: rng.integers(0, SIZES.items + 1, (n, F.HISTORY_LENGTH)),
-        F.HISTORY_BAG_INDICES: rng.integers(0, SIZES.items + 1, (n, F.MAX_HISTORY)),
         F.IS_COLD: rng.integers(0, 2, n),
     }
 

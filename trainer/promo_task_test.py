@@ -15,7 +15,6 @@ def _dataset(rng, n=64):
         F.USER_FEATURE_INDICES: rng.integers(0, SIZES.user_tokens, (n, F.MAX_USER_TOKENS)),
         F.ITEM_FEATURE_INDICES: rng.integers(0, SIZES.item_tokens, (n, F.MAX_ITEM_TOKENS)),
         F.HISTORY_INDICES: rng.integers(0, SIZES.items + 1, (n, F.HISTORY_LENGTH)),
-        F.HISTORY_BAG_INDICES: rng.integers(0, SIZES.items + 1, (n, F.MAX_HISTORY)),
     }
     return tf.data.Dataset.from_tensor_slices((features, rng.integers(0, 2, n).astype("float32"))).batch(16)
 

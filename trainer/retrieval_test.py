@@ -47,9 +47,9 @@ class _VocabularyTransform(_HashingTransform):
     def ids(self, raw, name, buckets):
         return self.vocabularies[name].lookup(dense_strings(raw[name]))
 
-    def history(self, raw, length=F.HISTORY_LENGTH):
-        history = tf.strings.split(dense_strings(raw[F.HISTORY]))[:, -length:]
-        return (self.vocabularies[F.ITEM_ID].lookup(history) + 1).to_tensor(0, shape=[None, length])
+    def history(self, raw):
+        history = tf.strings.split(dense_strings(raw[F.HISTORY]))[:, -F.HISTORY_LENGTH:]
+        return (self.vocabularies[F.ITEM_ID].lookup(history) + 1).to_tensor(0, shape=[None, F.HISTORY_LENGTH])
 
 
 class _TransformOutput(_HashingTransformOutput):
@@ -78,7 +78,6 @@ def _sample_batch():
         F.USER_FEATURE_INDICES: np.ones((2, F.MAX_USER_TOKENS), np.int64),
         F.ITEM_FEATURE_INDICES: np.ones((2, F.MAX_ITEM_TOKENS), np.int64),
         F.HISTORY_INDICES: np.ones((2, F.HISTORY_LENGTH), np.int64),
-        F.HISTORY_BAG_INDICES: np.ones((2, F.MAX_HISTORY), np.int64),
     }
 
 

@@ -23,6 +23,7 @@ from trainer.export import export_serving_model
 from trainer.inputs import DatasetFactory, file_dataset_factory, training_positives, transformed_dataset
 from trainer.reproducibility import make_reproducible
 from trainer.retrieval import item_feature_table
+from transforms import features as F
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +70,10 @@ def train_base_model(
     (trainer/inputs.py); ``item_features``: every catalogue row's feature bag (trainer/retrieval.py:
     item_feature_table), the softmax objective's catalogue. Returns the two-tower model (what is exported)."""
     make_reproducible(config.seed)
+    width = tf_transform_output.transformed_feature_spec()[F.HISTORY_INDICES].shape[0]
+    if config.history_bag and width < F.MAX_HISTORY:
+        raise ValueError(f"history_bag reads the whole history, but Transform kept the last {width} items only: "
+                         "run the pipeline with --whole-history (local_runner.py, kubeflow_v2_runner.py)")
     train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed, dataset_factory)
     evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False, dataset_factory=dataset_factory)
     model = build_two_tower(VocabularySizes.from_transform_output(tf_transform_output), config.tower_config())

@@ -18,8 +18,9 @@ USER_INDEX = "user_index"  # [B] int64, vocabulary index; OOV users share index 
 ITEM_INDEX = "item_index"  # [B] int64, likewise for items
 USER_FEATURE_INDICES = "user_feature_indices"  # [B, MAX_USER_TOKENS] int64, 0 = padding
 ITEM_FEATURE_INDICES = "item_feature_indices"  # [B, MAX_ITEM_TOKENS] int64, 0 = padding
-HISTORY_INDICES = "history_indices"  # [B, HISTORY_LENGTH] int64 item indices + 1, 0 = padding: the recent window
-HISTORY_BAG_INDICES = "history_bag_indices"  # [B, MAX_HISTORY] likewise: every history item (the whole bag)
+# [B, W] int64 item indices + 1, oldest first, right-aligned (0 pads the front): the last W history items, W =
+# HISTORY_LENGTH, or MAX_HISTORY with Transform's whole_history. The recent window is its last HISTORY_LENGTH columns.
+HISTORY_INDICES = "history_indices"
 IS_COLD = "is_cold"  # [B] int64, 1 = at most cold_threshold positive training interactions
 LABEL_FLOAT = "label_float"  # [B] float32
 PINNACLE_CANDIDATES = "pinnacle_candidates"  # [B, PINNACLE_K + 1] the item's top users by Eq. 4 value, user index + 1
@@ -38,6 +39,6 @@ WARM_ITEM_VOCAB = "warm_items"
 MAX_USER_TOKENS = 32
 MAX_ITEM_TOKENS = 64
 HISTORY_LENGTH = 20  # the recent window: the last HISTORY_LENGTH history items
-MAX_HISTORY = 100  # history items an example carries and serving accepts per user (the whole-history bag)
+MAX_HISTORY = 100  # history items serving accepts per user, and W with whole_history (the whole-history bag)
 OOV_BUCKETS = 1
 PINNACLE_K = 10  # k of paper §4.1.1

@@ -24,6 +24,12 @@ def dense_strings(tensor) -> tf.Tensor:
     return tf.reshape(tensor, [-1])
 
 
+def right_aligned(ragged: tf.RaggedTensor, width: int) -> tf.Tensor:
+    """[B, width]: each row's values at the end, 0 before them (the last HISTORY_LENGTH columns are then the most
+    recent items, whatever the width)."""
+    return tf.reverse(ragged[:, ::-1].to_tensor(default_value=0, shape=[None, width]), axis=[1])
+
+
 def _bag_indices(bag: tf.Tensor, vocab_name: str, length: int) -> tf.Tensor:
     """Space-separated tokens -> [B, length] vocabulary indices + 1 (0 pads; OOV tokens share one index)."""
     tokens = tf.strings.split(bag)
@@ -33,7 +39,9 @@ def _bag_indices(bag: tf.Tensor, vocab_name: str, length: int) -> tf.Tensor:
 
 def preprocessing_fn(inputs: Dict[str, Any], custom_config: Optional[Dict[str, Any]] = None) -> Dict[str, tf.Tensor]:
     """``custom_config``: ``cold_threshold`` (int, default 20: paper §5.1's value for ML-100K); ``alpha`` and
-    ``beta`` (Eq. 4 weights of CR and IR, default 1 and 1); ``seed`` (negative-feedback sampling, default 0).
+    ``beta`` (Eq. 4 weights of CR and IR, default 1 and 1); ``seed`` (negative-feedback sampling, default 0);
+    ``whole_history`` (default False: HISTORY_INDICES holds the last HISTORY_LENGTH history items; True: the last
+    MAX_HISTORY, for the base's whole-history bag).
     """
     config = custom_config or {}
     cold_threshold = int(config.get("cold_threshold", DEFAULT_COLD_THRESHOLD))
@@ -43,7 +51,8 @@ def preprocessing_fn(inputs: Dict[str, Any], custom_config: Optional[Dict[str, A
     label = tf.reshape(inputs[F.LABEL], [-1])
 
     item_vocab = tft.vocabulary(item_id, vocab_filename=F.ITEM_VOCAB)
-    history = tf.strings.split(dense_strings(inputs[F.HISTORY]))[:, -F.MAX_HISTORY:]  # oldest first
+    width = F.MAX_HISTORY if config.get("whole_history") else F.HISTORY_LENGTH
+    history = tf.strings.split(dense_strings(inputs[F.HISTORY]))[:, -width:]  # the most recent items, oldest first
     history_indices = tft.apply_vocabulary(history, item_vocab, num_oov_buckets=F.OOV_BUCKETS) + 1
 
     # Warm = more than cold_threshold positive training interactions (paper §5.1); every other item is cold.
@@ -64,8 +73,7 @@ def preprocessing_fn(inputs: Dict[str, Any], custom_config: Optional[Dict[str, A
         F.NEGATIVE_USERS: tf.gather(negatives, table_row),
         F.USER_FEATURE_INDICES: _bag_indices(dense_strings(inputs[F.USER_FEATURES]), F.USER_TOKEN_VOCAB, F.MAX_USER_TOKENS),
         F.ITEM_FEATURE_INDICES: _bag_indices(dense_strings(inputs[F.ITEM_FEATURES]), F.ITEM_TOKEN_VOCAB, F.MAX_ITEM_TOKENS),
-        F.HISTORY_INDICES: history_indices[:, -F.HISTORY_LENGTH:].to_tensor(default_value=0, shape=[None, F.HISTORY_LENGTH]),
-        F.HISTORY_BAG_INDICES: history_indices.to_tensor(default_value=0, shape=[None, F.MAX_HISTORY]),
+        F.HISTORY_INDICES: right_aligned(history_indices, width),
         F.IS_COLD: 1 - tf.cast(is_warm, tf.int64),
         F.LABEL_FLOAT: tf.cast(label, tf.float32),
     }

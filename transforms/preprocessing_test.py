@@ -64,16 +64,14 @@ def test_vocabularies_map_known_ids_and_send_unknown_to_the_oov_bucket(transform
     assert rows[1][F.USER_INDEX] == len(users)
 
 
-def test_history_is_padded_shifted_item_indices(transformed):
+def test_history_is_right_aligned_shifted_item_indices(transformed):
     rows, output = transformed
     items = output.vocabulary_by_name(F.ITEM_VOCAB)
     history = np.asarray(rows[0][F.HISTORY_INDICES])
     assert history.shape == (F.HISTORY_LENGTH,)
-    expected = [items.index(b"b") + 1, items.index(b"c") + 1, len(items) + 1]  # zzz is OOV
-    assert list(history[:3]) == expected and not history[3:].any()
+    expected = [items.index(b"b") + 1, items.index(b"c") + 1, len(items) + 1]  # oldest first; zzz is OOV
+    assert list(history[-3:]) == expected and not history[:-3].any()
     assert not np.asarray(rows[1][F.HISTORY_INDICES]).any()
-    bag = np.asarray(rows[0][F.HISTORY_BAG_INDICES])  # a short history: the bag is the window, wider
-    assert bag.shape == (F.MAX_HISTORY,) and list(bag[:3]) == expected and not bag[3:].any()
 
 
 def test_feature_bags_are_padded_token_indices(transformed):
@@ -85,19 +83,22 @@ def test_feature_bags_are_padded_token_indices(transformed):
     assert not np.asarray(rows[1][F.USER_FEATURE_INDICES]).any()  # no user features -> all padding
 
 
-def test_history_keeps_the_most_recent_items_when_too_long(tmp_path):
-    """The window reads the last HISTORY_LENGTH items, the bag the last MAX_HISTORY: 5 a's, then c's, then b's."""
+@pytest.mark.parametrize("whole_history", [False, True])
+def test_history_keeps_the_most_recent_items_when_too_long(tmp_path, whole_history):
+    """5 a's, then c's, then b's: the last HISTORY_LENGTH (b's only) by default, the last MAX_HISTORY (c's, then the
+    b's in the last HISTORY_LENGTH columns: the recent window) with whole_history."""
     long_history = " ".join(["a"] * 5 + ["c"] * (F.MAX_HISTORY - F.HISTORY_LENGTH) + ["b"] * F.HISTORY_LENGTH)
     schema = text_format.Parse(open(configs.SCHEMA_PATH).read(), schema_pb2.Schema())
-    fn = functools.partial(preprocessing_fn, custom_config={"cold_threshold": 1})
+    fn = functools.partial(preprocessing_fn, custom_config={"cold_threshold": 1, "whole_history": whole_history})
     with tft_beam.Context(temp_dir=str(tmp_path / "tmp"), force_tf_compat_v1=False):
         (rows, _), transform_fn = (TRAIN + [_row("u9", "a", 0, history=long_history)], dataset_metadata.DatasetMetadata(schema)) | tft_beam.AnalyzeAndTransformDataset(fn)
         _ = transform_fn | tft_beam.WriteTransformFn(str(tmp_path / "out"))
     items = tft.TFTransformOutput(str(tmp_path / "out")).vocabulary_by_name(F.ITEM_VOCAB)
-    a, b, c = (items.index(name) + 1 for name in (b"a", b"b", b"c"))
-    assert np.asarray(rows[-1][F.HISTORY_INDICES]).tolist() == [b] * F.HISTORY_LENGTH
-    assert np.asarray(rows[-1][F.HISTORY_BAG_INDICES]).tolist() == [c] * (F.MAX_HISTORY - F.HISTORY_LENGTH) + [b] * F.HISTORY_LENGTH
-    assert a not in np.asarray(rows[-1][F.HISTORY_BAG_INDICES])
+    b, c = (items.index(name) + 1 for name in (b"b", b"c"))
+    older = [c] * (F.MAX_HISTORY - F.HISTORY_LENGTH) if whole_history else []
+    assert np.asarray(rows[-1][F.HISTORY_INDICES]).tolist() == older + [b] * F.HISTORY_LENGTH
+    short = np.asarray(rows[0][F.HISTORY_INDICES])  # history "": all padding, as wide
+    assert short.shape == (F.MAX_HISTORY if whole_history else F.HISTORY_LENGTH,) and not short.any()
 
 
 def test_pinnacle_candidates_rank_positive_users_by_value(transformed):

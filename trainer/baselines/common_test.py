@@ -40,8 +40,7 @@ class StandInTransformOutput(_RetrievalTransformOutput):
         return {
             F.USER_INDEX: int_feature(), F.ITEM_INDEX: int_feature(), F.IS_COLD: int_feature(),
             F.USER_FEATURE_INDICES: int_feature(F.MAX_USER_TOKENS), F.ITEM_FEATURE_INDICES: int_feature(F.MAX_ITEM_TOKENS),
-            F.HISTORY_INDICES: int_feature(F.HISTORY_LENGTH), F.HISTORY_BAG_INDICES: int_feature(F.MAX_HISTORY),
-            F.PINNACLE_CANDIDATES: int_feature(F.PINNACLE_K + 1),
+            F.HISTORY_INDICES: int_feature(F.HISTORY_LENGTH), F.PINNACLE_CANDIDATES: int_feature(F.PINNACLE_K + 1),
             F.NEGATIVE_USERS: int_feature(F.PINNACLE_K), F.LABEL_FLOAT: tf.io.FixedLenFeature([], tf.float32),
         }
 
