@@ -74,7 +74,7 @@ def _mlp(config: TowerConfig, name: str) -> keras.Sequential:
 
 
 def recent_window(history_indices):
-    """The last HISTORY_LENGTH columns of HISTORY_INDICES (right-aligned): the user's most recent history items."""
+    """The last HISTORY_LENGTH columns of HISTORY_INDICES: the user's most recent history items (transforms/features.py)."""
     return history_indices[:, -F.HISTORY_LENGTH:]
 
 

@@ -18,8 +18,9 @@ USER_INDEX = "user_index"  # [B] int64, vocabulary index; OOV users share index 
 ITEM_INDEX = "item_index"  # [B] int64, likewise for items
 USER_FEATURE_INDICES = "user_feature_indices"  # [B, MAX_USER_TOKENS] int64, 0 = padding
 ITEM_FEATURE_INDICES = "item_feature_indices"  # [B, MAX_ITEM_TOKENS] int64, 0 = padding
-# [B, W] int64 item indices + 1, oldest first, right-aligned (0 pads the front): the last W history items, W =
-# HISTORY_LENGTH, or MAX_HISTORY with Transform's whole_history. The recent window is its last HISTORY_LENGTH columns.
+# [B, W] int64 item indices + 1, oldest first, 0 = padding: the last W history items, W = HISTORY_LENGTH (padded at
+# the end), or MAX_HISTORY with Transform's whole_history (padded at the front). The recent window is its last
+# HISTORY_LENGTH columns either way.
 HISTORY_INDICES = "history_indices"
 IS_COLD = "is_cold"  # [B] int64, 1 = at most cold_threshold positive training interactions
 LABEL_FLOAT = "label_float"  # [B] float32

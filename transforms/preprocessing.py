@@ -73,7 +73,10 @@ def preprocessing_fn(inputs: Dict[str, Any], custom_config: Optional[Dict[str, A
         F.NEGATIVE_USERS: tf.gather(negatives, table_row),
         F.USER_FEATURE_INDICES: _bag_indices(dense_strings(inputs[F.USER_FEATURES]), F.USER_TOKEN_VOCAB, F.MAX_USER_TOKENS),
         F.ITEM_FEATURE_INDICES: _bag_indices(dense_strings(inputs[F.ITEM_FEATURES]), F.ITEM_TOKEN_VOCAB, F.MAX_ITEM_TOKENS),
-        F.HISTORY_INDICES: right_aligned(history_indices, width),
+        # Wider than the window, right-aligned so that its last HISTORY_LENGTH columns are the window; as wide,
+        # padded at the end as it always was (the same tensors: a moved padding changes float sums, so training).
+        F.HISTORY_INDICES: right_aligned(history_indices, width) if width > F.HISTORY_LENGTH
+        else history_indices.to_tensor(default_value=0, shape=[None, width]),
         F.IS_COLD: 1 - tf.cast(is_warm, tf.int64),
         F.LABEL_FLOAT: tf.cast(label, tf.float32),
     }

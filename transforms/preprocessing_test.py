@@ -64,13 +64,13 @@ def test_vocabularies_map_known_ids_and_send_unknown_to_the_oov_bucket(transform
     assert rows[1][F.USER_INDEX] == len(users)
 
 
-def test_history_is_right_aligned_shifted_item_indices(transformed):
+def test_history_is_padded_shifted_item_indices(transformed):
     rows, output = transformed
     items = output.vocabulary_by_name(F.ITEM_VOCAB)
     history = np.asarray(rows[0][F.HISTORY_INDICES])
     assert history.shape == (F.HISTORY_LENGTH,)
     expected = [items.index(b"b") + 1, items.index(b"c") + 1, len(items) + 1]  # oldest first; zzz is OOV
-    assert list(history[-3:]) == expected and not history[:-3].any()
+    assert list(history[:3]) == expected and not history[3:].any()  # as wide as the window: padded at the end
     assert not np.asarray(rows[1][F.HISTORY_INDICES]).any()
 
 
