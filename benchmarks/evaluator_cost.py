@@ -50,11 +50,13 @@ def settings() -> Dict[str, Callable]:
         del config.metrics_specs[0].metrics[1:]
 
     def ndcg_only(config):
-        no_slice(config), no_min_label_position(config)
+        no_slice(config)
+        no_min_label_position(config)
         del config.metrics_specs[0]
 
     def count_only(config):
-        no_slice(config), no_auc(config)
+        no_slice(config)
+        no_auc(config)
         del config.metrics_specs[1]
 
     return {"pipeline": lambda config: None, "no cold slice": no_slice, "no MinLabelPosition": no_min_label_position,

@@ -25,11 +25,13 @@ import numpy as np
 import pandas as pd
 
 import promo_env  # noqa: F401  (must precede TensorFlow)
+import tensorflow as tf
 from benchmarks import report
 from benchmarks.frontier import case_metrics
 from benchmarks.quality import Workbench, workbench_arguments
 from data.errors import reported
 from trainer.liker_space import liker_space
+from trainer.promo_ls import fold_in
 from transforms.features import HISTORY_LENGTH
 from transforms.pinnacle_value import pinnacle_value
 
@@ -46,14 +48,15 @@ def weighted_centroids(user_vectors: np.ndarray, users: np.ndarray, items: np.nd
 
 
 def folded_users(item_vectors: np.ndarray, histories: dict, scored: list, columns: dict, length: int) -> np.ndarray:
-    """[len(scored), r]: Eq. LS-1's z_u of each scored user from the last ``length`` (0: all) of their training
-    likes (``histories``: user -> likes, oldest first; ``item_vectors`` row j + 1 is item j)."""
-    z = np.zeros((len(scored), item_vectors.shape[1]))
-    for row, user in enumerate(scored):
-        history = histories.get(user, [])[-length:] if length else histories.get(user, [])
-        if history:
-            z[row] = item_vectors[[columns[item] + 1 for item in history]].sum(axis=0) / np.sqrt(len(history))
-    return z
+    """[len(scored), r]: Eq. LS-1's z_u (trainer/promo_ls.py: fold_in) of each scored user from the last ``length``
+    (0: all) of their training likes (``histories``: user -> likes, oldest first; ``item_vectors`` row j + 1 is
+    item j, row 0 the padding)."""
+    rows = [[columns[item] + 1 for item in (likes[-length:] if length else likes)] for likes in (histories.get(u, []) for u in scored)]
+    indices = np.zeros((len(scored), max([len(r) for r in rows] + [1])), np.int64)  # item + 1, 0 pads
+    for row, items in enumerate(rows):
+        indices[row, :len(items)] = items
+    padded = item_vectors[indices] * (indices > 0)[..., np.newaxis]
+    return fold_in(tf.constant(padded), tf.constant(indices)).numpy()
 
 
 def measure(bench: Workbench, seed: int, alpha: float, beta: float, fold_in_lengths=()) -> dict:

@@ -68,7 +68,7 @@ def workbench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-epochs", type=int, default=None, help="the base's epochs (default: TrainingConfig's)")
     parser.add_argument("--base-objective", default=None, choices=("softmax", "pointwise"),
                         help="the base's objective (default: TrainingConfig's, softmax; trainer/task.py)")
-    parser.add_argument("--base", default="{}", help="JSON overrides of the base's TrainingConfig, e.g. '{\"history_bag\": false}'")
+    parser.add_argument("--base", default="{}", help="JSON overrides of the base's TrainingConfig, e.g. '{\"history_bag\": true}'")
     parser.add_argument(
         "--reuse-run", action="store_true",
         help="read the last pipeline run's output as it is, without running the pipeline (which, after a trainer/ "

@@ -31,12 +31,12 @@ def custom_configs(
     """
     seed = int(seed)
     epoch_setting = {} if epochs is None else {"epochs": int(epochs)}
-    whole = {"whole_history": True} if whole_history else {}
+    transform_whole, base_whole = ({"whole_history": True}, {"history_bag": True}) if whole_history else ({}, {})
     return {
         # transforms.preprocessing.preprocessing_fn
-        "transform_config": {"cold_threshold": int(cold_threshold), "alpha": alpha, "beta": beta, "seed": seed, **whole},
+        "transform_config": {"cold_threshold": int(cold_threshold), "alpha": alpha, "beta": beta, "seed": seed, **transform_whole},
         # trainer.task.TrainingConfig
-        "training_config": {**epoch_setting, "seed": seed, **({"history_bag": True} if whole_history else {})},
+        "training_config": {**epoch_setting, "seed": seed, **base_whole},
         # trainer.promo_model.PromoConfig
         "promo_config": {"variant": variant, **epoch_setting, "seed": seed},
     }

@@ -58,8 +58,8 @@ class TowerConfig:
     hidden_units: int = 64
     output_dim: int = 32
     # The user tower also reads the whole history (module docstring; Transform's whole_history must have kept it,
-    # and the examples carry it: local_runner.py --whole-history does both). Off: on ML-100K's eval split it trades within seed noise and doubles
-    # the seed spread (benchmarks/results/frontier-ml-100k-eval-history-bag.md).
+    # and the examples carry it: local_runner.py --whole-history does both). Off: on ML-100K's eval split it trades
+    # within seed noise and doubles the seed spread (benchmarks/results/frontier-ml-100k-eval-history-bag.md).
     history_bag: bool = False
 
 
