@@ -4,8 +4,9 @@
     python -m benchmarks.evaluator_cost --output-root runs --repeats 1
 
 The pipeline's Evaluator (pipeline/pipeline.py: eval_config) runs ``tfma.run_model_analysis``'s pipeline on the
-``eval_ranking`` split: every row through the model's ``serving_tf_example`` signature, then ExampleCount and AUC per
-row, and NDCG@10 and MinLabelPosition per query, overall and on the cold-query slice. Each setting below runs that
+``eval_ranking`` split (one listwise example per query, data/tfrecords.py): every query through the model's
+``rank_tf_example`` signature, then ExampleCount, AUC (over every candidate), NDCG@10 and MinLabelPosition,
+overall and on the cold-query slice. Each setting below runs that
 same analysis in this process (Beam's DirectRunner, as the local Evaluator) on the newest pushed model, with the
 thresholds left out (no baseline model here) and:
 
@@ -14,9 +15,9 @@ thresholds left out (no baseline model here) and:
 - ``no MinLabelPosition``: NDCG@10 the only query metric;
 - ``no AUC``: ExampleCount the only row metric;
 - ``NDCG only``: NDCG@10 overall, nothing else;
-- ``ExampleCount only``: the rows through the model and counted (the fixed cost: model load, parsing, inference);
+- ``ExampleCount only``: the queries through the model and counted (the fixed cost: model load, parsing, inference);
 
-and, for scale, the signature alone: every row through ``serving_tf_example`` in batches of 1,000, no TFMA.
+and, for scale, the signature alone: every query through ``rank_tf_example`` in batches of 100, no TFMA.
 Median of ``--repeats`` wall times per setting. Writes benchmarks/results/evaluator-cost-<dataset>.md/.json.
 """
 from __future__ import annotations
@@ -83,16 +84,16 @@ def time_analysis(model_dir: str, files: str, config) -> float:
     return time.perf_counter() - started
 
 
-def time_signature(model_dir: str, files: str, batch: int = 1000) -> tuple:
-    """(seconds, rows): every eval_ranking row through serving_tf_example, no TFMA."""
+def time_signature(model_dir: str, files: str, batch: int = 100) -> tuple:
+    """(seconds, queries, candidates): every eval_ranking query through rank_tf_example, no TFMA."""
     import tensorflow as tf
 
-    signature = tf.saved_model.load(model_dir).signatures["serving_tf_example"]
+    signature = tf.saved_model.load(model_dir).signatures["rank_tf_example"]
     records = [r.numpy() for r in tf.data.TFRecordDataset(glob.glob(files), compression_type="GZIP")]
-    started = time.perf_counter()
+    started, candidates = time.perf_counter(), 0
     for start in range(0, len(records), batch):
-        signature(examples=tf.constant(records[start:start + batch]))
-    return time.perf_counter() - started, len(records)
+        candidates += int(tf.size(signature(examples=tf.constant(records[start:start + batch]))["score"]))
+    return time.perf_counter() - started, len(records), candidates
 
 
 def main(argv=None) -> int:
@@ -111,7 +112,7 @@ def main(argv=None) -> int:
         raise SystemExit(f"no pushed model under {root}: run local_runner.py --output-root {args.output_root} first")
     examples = latest_artifact(root, configs.pipeline_name(args.dataset), "ImportExampleGen", "examples")
     files = os.path.join(examples, f"Split-{EVAL_RANKING}", "*")
-    seconds, rows = time_signature(model_dir, files)
+    seconds, queries, candidates = time_signature(model_dir, files)
     times = {}
     for name, edit in settings().items():
         config = without_thresholds(eval_config())
@@ -120,10 +121,10 @@ def main(argv=None) -> int:
         print(f"[evaluator-cost] {name}: {np.median(times[name]):.1f} s", flush=True)
     lines = ["| setting | median wall s | runs (s) |", "|---|---|---|"]
     lines += [f"| {name} | {np.median(t):.1f} | {', '.join(f'{x:.1f}' for x in t)} |" for name, t in times.items()]
-    body = (f"Model {model_dir}; {rows:,} eval_ranking rows. The signature alone (no TFMA, batches of 1,000): "
-            f"{seconds:.1f} s.\n\n" + "\n".join(lines))
+    body = (f"Model {model_dir}; {queries:,} eval_ranking queries (listwise examples) of {candidates:,} candidates. "
+            f"The signature alone (no TFMA, batches of 100 queries): {seconds:.1f} s.\n\n" + "\n".join(lines))
     print(report.write(f"evaluator-cost-{args.dataset}", f"Where the Evaluator's time goes, {args.dataset}", body,
-                       {"model_dir": model_dir, "rows": rows, "signature_s": seconds, "times_s": times}))
+                       {"model_dir": model_dir, "queries": queries, "candidates": candidates, "signature_s": seconds, "times_s": times}))
     return 0
 
 

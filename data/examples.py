@@ -10,7 +10,8 @@ the user has no training interaction with); eval/test examples are the held-out 
 
 The ranking eval set (:func:`build_ranking_examples`, what the Evaluator gates on) holds one query per eval
 positive (a seeded sample of RANKING_QUERIES of them on large data): the positive and evaluation.protocol's
-``sampled`` negatives, each row carrying the query's id and whether its positive is a cold item.
+``sampled`` negatives, each row carrying the query's id and whether its positive is a cold item. It is built here
+as a row per candidate (its examples.csv) and written as one listwise tf.Example per query (data/tfrecords.py).
 """
 from __future__ import annotations
 

@@ -6,8 +6,10 @@
 Writes, under ``--out``:
   examples/{train,eval,test}/examples-*.tfrecord.gz  what ImportExampleGen reads, in order (data/tfrecords.py)
   examples/eval_ranking/examples-*.tfrecord.gz    the ranking eval set the Evaluator gates on (eval positives
-                                            with sampled negatives, by query; data/examples.py)
-  examples/{train,eval,test,eval_ranking}/examples.csv   the same examples, readable (see data/examples.py)
+                                            with sampled negatives: one listwise example per query;
+                                            data/examples.py, data/tfrecords.py)
+  examples/{train,eval,test,eval_ranking}/examples.csv   the same examples, readable, one row per example (for
+                                            eval_ranking: per candidate, with its query_id)
   canonical/{interactions,users,items}.csv  the canonical log with its ``split`` column (for evaluation)
   summary.json, summary.md                  the Table-1-style summary
   manifest.json                             settings, input-file fingerprints, every output's size
@@ -43,14 +45,14 @@ from data.examples import (
     EVAL_NEGATIVES, EVAL_RANKING, RANKING_NEGATIVES, RANKING_QUERIES, TRAIN_NEGATIVES, build_examples, build_ranking_examples, catalogue,
 )
 from data.splits import EVAL, TEST, TRAIN, cold_items, leave_one_out
-from data.tfrecords import write_examples
+from data.tfrecords import write_examples, write_ranking_examples
 from transforms.features import HISTORY_LENGTH  # no TensorFlow import: names and sizes only
 
 
 # Bump when the files written here change, so cached preparations are redone.
 # 3: duplicates merged; 4: train rows in a seeded random order; 5: several TFRecord files per split;
-# 6: the eval_ranking split.
-FORMAT_VERSION = 6
+# 6: the eval_ranking split; 7: eval_ranking as one listwise example per query.
+FORMAT_VERSION = 7
 MANIFEST = "manifest.json"
 # Temporary folders beside --out: <prefix><name>.new-* (being written), <prefix><name>.old-* (being replaced).
 LEFTOVER_PREFIX = ".prepare-"
@@ -69,7 +71,7 @@ class PrepareSettings:
     # whole-history bag of TowerConfig.history_bag (off by default: trainer/base_model.py).
     history_length: int = HISTORY_LENGTH
     seed: int = 0
-    examples_per_file: int = 250_000  # TFRecord files per split hold at most this many rows (data/tfrecords.py)
+    examples_per_file: int = 250_000  # TFRecord files per split hold at most this many examples (eval_ranking: queries)
 
     def __post_init__(self):
         for name, least in SETTING_MINIMUMS.items():
@@ -169,7 +171,8 @@ def _prepare_locked(settings: PrepareSettings, out_dir: str, log: Optional[Inter
             progress(f"writing {len(frame):,} {split} examples")
             os.makedirs(os.path.join(staging, "examples", split))
             frame.to_csv(os.path.join(staging, "examples", split, "examples.csv"), index=False)
-            write_examples(frame, os.path.join(staging, "examples", split), settings.examples_per_file)
+            write = write_ranking_examples if split == EVAL_RANKING else write_examples  # listwise: one per query
+            write(frame, os.path.join(staging, "examples", split), settings.examples_per_file)
         os.makedirs(os.path.join(staging, "canonical"))
         split_frame.to_csv(os.path.join(staging, "canonical", "interactions.csv"), index=False)
         log.users.to_csv(os.path.join(staging, "canonical", "users.csv"), index=False)

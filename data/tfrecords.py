@@ -2,9 +2,13 @@
 
 ImportExampleGen ingests these. (CsvExampleGen infers each column's type from its values, so numeric ids
 such as MovieLens's would arrive as int64 and break the string-typed schema.) Empty feature bags are
-written as absent features, as the schema's variable-length bags expect. The ranking eval set's query columns
-(data/examples.py) are int64 features that only its rows carry; they are not in the schema, which describes
-what Transform and the Trainers read.
+written as absent features, as the schema's variable-length bags expect.
+
+The ranking eval set (data/examples.py: one query per eval positive, a row per candidate) is written as one
+*listwise* tf.Example per query (:func:`to_ranking_example`), which the model's ``rank_tf_example`` signature scores
+(trainer/export.py) and TFX's Evaluator ranks: TFMA then reads and groups 942 examples on ML-100K instead of
+95,142 rows (benchmarks/results/evaluator-cost-ml-100k.md). It is not in the schema, which describes what
+Transform and the Trainers read.
 """
 from __future__ import annotations
 
@@ -14,10 +18,28 @@ from typing import List
 
 import pandas as pd
 
+from transforms.features import PAD_ITEM  # no TensorFlow import: names and sizes only
+
 STRING_COLUMNS = ("user_id", "item_id", "user_features", "item_features", "history")
 INT_COLUMNS = ("timestamp", "label")
 FLOAT_COLUMNS = ("cr", "ir")
-QUERY_COLUMNS = ("query_id", "query_is_cold")  # int64, on the ranking eval set's rows only (data/examples.py)
+QUERY_COLUMNS = ("query_id", "query_is_cold")  # int64, on the ranking eval set's examples only (data/examples.py)
+QUERY_ID, QUERY_IS_COLD = QUERY_COLUMNS
+# A listwise example's own columns: one value for the query, and one per candidate (the rest are not written).
+QUERY_STRING_COLUMNS = ("user_id", "user_features", "history")
+CANDIDATE_STRING_COLUMNS = ("item_id", "item_features")
+
+
+def _bytes(values) -> "tf.train.Feature":
+    import tensorflow as tf
+
+    return tf.train.Feature(bytes_list=tf.train.BytesList(value=[str(v).encode() for v in values]))
+
+
+def _ints(values) -> "tf.train.Feature":
+    import tensorflow as tf
+
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(v) for v in values]))
 
 
 def to_example(row) -> bytes:
@@ -28,11 +50,59 @@ def to_example(row) -> bytes:
     for name in STRING_COLUMNS:
         value = str(row[name]) if row[name] is not None else ""
         feature[name] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[value.encode()] if value else []))
-    for name in INT_COLUMNS + tuple(c for c in QUERY_COLUMNS if c in row):
+    for name in INT_COLUMNS:
         feature[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=[int(row[name])]))
     for name in FLOAT_COLUMNS:
         feature[name] = tf.train.Feature(float_list=tf.train.FloatList(value=[float(row[name])]))
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def to_ranking_example(query) -> bytes:
+    """One query of the ranking eval set (mapping of column -> value: QUERY_STRING_COLUMNS and QUERY_COLUMNS one
+    value each, CANDIDATE_STRING_COLUMNS and ``label`` one list each, in candidate order) as a serialized listwise
+    tf.Example; empty user bags are absent, as in :func:`to_example`. A request to ``rank_tf_example`` needs only
+    the string columns: ``label`` and QUERY_COLUMNS are written when given."""
+    import tensorflow as tf
+
+    feature = {name: _bytes([query[name]]) for name in QUERY_STRING_COLUMNS if query.get(name)}
+    feature.update({name: _bytes(query[name]) for name in CANDIDATE_STRING_COLUMNS})
+    if "label" in query:
+        feature["label"] = _ints(query["label"])
+    feature.update({name: _ints([query[name]]) for name in QUERY_COLUMNS if name in query})
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def ranking_queries(frame: pd.DataFrame) -> List[dict]:
+    """The rows of a ranking eval set (one per candidate, a query's rows together, data/examples.py) as one mapping
+    per query for :func:`to_ranking_example`, in query order. Every query gets as many candidates as the largest:
+    a shorter one (a user who touched all but a few items) is filled with PAD_ITEM candidates of label 0, which
+    ``rank_tf_example`` scores 0, below every real candidate; so every example's lists have one length, as TFMA
+    needs to compare a query's labels with the model's [B, candidates] scores."""
+    groups = frame.groupby(QUERY_ID, sort=True)
+    width = int(groups.size().max()) if len(frame) else 0
+    queries = []
+    for query_id, rows in groups:
+        pad = width - len(rows)
+        first = rows.iloc[0]
+        query = {name: "" if pd.isna(first[name]) else str(first[name]) for name in QUERY_STRING_COLUMNS}
+        query.update({name: ["" if pd.isna(v) else str(v) for v in rows[name]] + [PAD_ITEM] * pad for name in CANDIDATE_STRING_COLUMNS})
+        query["label"] = [int(v) for v in rows["label"]] + [0] * pad
+        query.update({QUERY_ID: int(query_id), QUERY_IS_COLD: int(first[QUERY_IS_COLD])})
+        queries.append(query)
+    return queries
+
+
+def _write_records(records: List[bytes], directory: str, per_file: int) -> List[str]:
+    """``records``, in order, to ``directory/examples-<i>-of-<n>.tfrecord.gz``, ``per_file`` in each; the paths."""
+    import tensorflow as tf
+
+    count = max(1, math.ceil(len(records) / per_file))
+    paths = [os.path.join(directory, f"examples-{i:05d}-of-{count:05d}.tfrecord.gz") for i in range(count)]
+    for index, path in enumerate(paths):
+        with tf.io.TFRecordWriter(path, options="GZIP") as writer:
+            for record in records[index * per_file:(index + 1) * per_file]:
+                writer.write(record)
+    return paths
 
 
 def write_examples(frame: pd.DataFrame, directory: str, rows_per_file: int) -> List[str]:
@@ -42,13 +112,10 @@ def write_examples(frame: pd.DataFrame, directory: str, rows_per_file: int) -> L
     Several files let Beam's workers (locally or on Dataflow) read a split in parallel: a gzipped file is read
     by one worker from start to end.
     """
-    import tensorflow as tf
+    return _write_records([to_example(row) for row in frame.to_dict("records")], directory, rows_per_file)
 
-    count = max(1, math.ceil(len(frame) / rows_per_file))
-    paths = [os.path.join(directory, f"examples-{i:05d}-of-{count:05d}.tfrecord.gz") for i in range(count)]
-    rows = frame.to_dict("records")
-    for index, path in enumerate(paths):
-        with tf.io.TFRecordWriter(path, options="GZIP") as writer:
-            for row in rows[index * rows_per_file:(index + 1) * rows_per_file]:
-                writer.write(to_example(row))
-    return paths
+
+def write_ranking_examples(frame: pd.DataFrame, directory: str, queries_per_file: int) -> List[str]:
+    """Writes a ranking eval set (data/examples.py: build_ranking_examples) as one listwise example per query
+    (:func:`ranking_queries`, :func:`to_ranking_example`), ``queries_per_file`` per file, in query order."""
+    return _write_records([to_ranking_example(q) for q in ranking_queries(frame)], directory, queries_per_file)

@@ -33,9 +33,25 @@ def test_files_in_name_order_hold_the_rows_in_order(tmp_path):
     assert [sum(1 for _ in tf.data.TFRecordDataset(p, compression_type="GZIP")) for p in paths] == [3, 3, 1]
 
 
-def test_query_columns_are_written_as_int64_only_on_rows_that_have_them():
-    row = {"user_id": "u", "item_id": "i", "timestamp": 1, "label": 0, "cr": 0.0, "ir": 0.0,
-           "user_features": "", "item_features": "", "history": ""}
-    ranked = tf.train.Example.FromString(to_example({**row, "query_id": 7, "query_is_cold": 1})).features.feature
-    assert ranked["query_id"].int64_list.value == [7] and ranked["query_is_cold"].int64_list.value == [1]
-    assert not {"query_id", "query_is_cold"} & set(tf.train.Example.FromString(to_example(row)).features.feature)
+def test_a_ranking_set_is_written_as_one_listwise_example_per_query_with_short_queries_padded(tmp_path):
+    import pandas as pd
+
+    from data.tfrecords import write_ranking_examples
+    from transforms.features import PAD_ITEM
+
+    rows = [  # query 4 (two candidates, the positive first) is written after query 3 (three), as its id says
+        ("u2", "b", 1, 4, 0, "", "g=1", "x"), ("u2", "c", 0, 4, 0, "", "", "x"),
+        ("u1", "a", 1, 3, 1, "age=3", "g=2", ""), ("u1", "d", 0, 3, 1, "age=3", "g=1 g=2", ""), ("u1", "e", 0, 3, 1, "age=3", "", ""),
+    ]
+    frame = pd.DataFrame(rows, columns=["user_id", "item_id", "label", "query_id", "query_is_cold", "user_features",
+                                        "item_features", "history"]).assign(timestamp=5, cr=0.5, ir=0.5)
+    (path,) = write_ranking_examples(frame, str(tmp_path), queries_per_file=10)
+    first, second = [tf.train.Example.FromString(r.numpy()).features.feature
+                     for r in tf.data.TFRecordDataset(path, compression_type="GZIP")]
+    assert first["query_id"].int64_list.value == [3] and first["query_is_cold"].int64_list.value == [1]
+    assert first["item_id"].bytes_list.value == [b"a", b"d", b"e"] and first["label"].int64_list.value == [1, 0, 0]
+    assert first["item_features"].bytes_list.value == [b"g=2", b"g=1 g=2", b""]
+    assert first["user_features"].bytes_list.value == [b"age=3"] and "history" not in first  # empty bags: absent
+    assert second["item_id"].bytes_list.value == [b"b", b"c", PAD_ITEM.encode()] and second["label"].int64_list.value == [1, 0, 0]
+    assert second["history"].bytes_list.value == [b"x"] and "user_features" not in second
+    assert not {"timestamp", "cr", "ir"} & (set(first) | set(second))  # per-candidate logs: not needed to rank

@@ -33,7 +33,7 @@ from tfx import v1 as tfx
 from tfx.dsl.io import fileio
 from tfx.types import artifact_utils, standard_artifacts
 
-from data.examples import EVAL_RANKING, QUERY_ID, QUERY_IS_COLD
+from data.examples import EVAL_RANKING, QUERY_IS_COLD
 from evaluation.catalogue import first_unseen, no_worse, recall_hits
 from evaluation.metrics import rank_of_positive
 from transforms import features as F
@@ -52,7 +52,6 @@ def _read_raw(split_uri: str, names, serialized: bool = False) -> Dict[str, np.n
         F.LABEL: tf.io.FixedLenFeature([], tf.int64),
         F.USER_FEATURES: tf.io.VarLenFeature(tf.string), F.HISTORY: tf.io.VarLenFeature(tf.string),  # [0..1] values
         F.ITEM_FEATURES: tf.io.VarLenFeature(tf.string),
-        QUERY_ID: tf.io.FixedLenFeature([], tf.int64), QUERY_IS_COLD: tf.io.FixedLenFeature([], tf.int64),
     }
     spec = {name: spec[name] for name in names}
     files = sorted(fileio.glob(os.path.join(split_uri, "*")))
@@ -121,28 +120,50 @@ class EvalTargets:
         return {user: first_unseen(self.popular[:k + len(self.seen.get(user, ()))], self.seen.get(user, set()), k) for user in self.users}
 
 
-def sampled_hits(model, ranking_uri: str, cutoff: int):
-    """(hit, is_cold) per query of the ranking eval set (the Evaluator's queries: an eval positive among sampled
-    items its user never touched), each row scored by the model's user_embeddings . item_embeddings (for such items
-    exactly serving_default's logit), ranked as evaluation/metrics.py does (ties count against the positive)."""
+def _read_queries(split_uri: str) -> Dict[str, object]:
+    """The listwise examples of the ranking eval set under ``split_uri`` (data/tfrecords.py): the user columns and
+    QUERY_IS_COLD as arrays (one value per query, missing bags ''), the candidate columns and LABEL as lists of
+    arrays (one per query)."""
     import tensorflow as tf
 
-    rows = _read_raw(ranking_uri, (F.USER_ID, F.ITEM_ID, F.LABEL, F.USER_FEATURES, F.HISTORY, F.ITEM_FEATURES, QUERY_ID, QUERY_IS_COLD))
-    queries, first = np.unique(rows[QUERY_ID], return_index=True)
-    items, item_first = np.unique(rows[F.ITEM_ID], return_index=True)
-    users = np.concatenate([model.signatures["user_embeddings"](
-        user_id=tf.constant(rows[F.USER_ID][first[s:s + BATCH]]), user_features=tf.constant(rows[F.USER_FEATURES][first[s:s + BATCH]]),
-        history=tf.constant(rows[F.HISTORY][first[s:s + BATCH]]))["embedding"].numpy() for s in range(0, len(first), BATCH)])
-    vectors = np.concatenate([model.signatures["item_embeddings"](
-        item_id=tf.constant(items[s:s + BATCH]), item_features=tf.constant(rows[F.ITEM_FEATURES][item_first[s:s + BATCH]]),
-    )["embedding"].numpy() for s in range(0, len(items), BATCH)])
-    scores = np.einsum("rd,rd->r", users[np.searchsorted(queries, rows[QUERY_ID])], vectors[np.searchsorted(items, rows[F.ITEM_ID])])
-    order = np.argsort(rows[QUERY_ID], kind="stable")
+    one = {name: tf.io.FixedLenFeature([], tf.string, default_value="") for name in F.USER_RAW_FEATURES}
+    spec = {**one, QUERY_IS_COLD: tf.io.FixedLenFeature([], tf.int64), F.LABEL: tf.io.RaggedFeature(tf.int64),
+            F.ITEM_ID: tf.io.RaggedFeature(tf.string), F.ITEM_FEATURES: tf.io.RaggedFeature(tf.string)}
+    columns = collections.defaultdict(list)
+    files = sorted(fileio.glob(os.path.join(split_uri, "*")))
+    for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(1024):
+        for name, value in tf.io.parse_example(batch, spec).items():
+            columns[name].extend(value.numpy() if isinstance(value, tf.Tensor) else [v.numpy() for v in value])
+    return {name: np.array(values) if name in one or name == QUERY_IS_COLD else values for name, values in columns.items()}
+
+
+def _embeddings(model, signature: str, columns: Dict[str, np.ndarray]) -> np.ndarray:
+    """The ``embedding`` output of ``signature`` for the rows of ``columns`` (its inputs by name), BATCH at a time."""
+    import tensorflow as tf
+
+    n = len(next(iter(columns.values())))
+    return np.concatenate([model.signatures[signature](**{name: tf.constant(values[s:s + BATCH]) for name, values in columns.items()})
+                           ["embedding"].numpy() for s in range(0, n, BATCH)])
+
+
+def sampled_hits(model, ranking_uri: str, cutoff: int):
+    """(hit, is_cold) per query of the ranking eval set (the Evaluator's queries: an eval positive among sampled
+    items its user never touched), each candidate scored by the model's user_embeddings . item_embeddings (for such
+    items exactly serving_default's logit), ranked as evaluation/metrics.py does (ties count against the positive);
+    PAD_ITEM places are no candidates."""
+    queries = _read_queries(ranking_uri)
+    users = _embeddings(model, "user_embeddings", {name: queries[name] for name in F.USER_RAW_FEATURES})
+    flat_items, flat_features = (np.concatenate(queries[name]) for name in (F.ITEM_ID, F.ITEM_FEATURES))
+    real = flat_items != F.PAD_ITEM.encode()
+    items, first = np.unique(flat_items[real], return_index=True)
+    vectors = _embeddings(model, "item_embeddings", {F.ITEM_ID: items, F.ITEM_FEATURES: flat_features[real][first]})
     hits = []
-    for group in np.split(order, np.searchsorted(rows[QUERY_ID][order], queries[1:])):
-        positive = rows[F.LABEL][group] == 1
-        hits.append(float(rank_of_positive(scores[group][positive][0], scores[group][~positive]) <= cutoff))
-    return np.array(hits), rows[QUERY_IS_COLD][first].astype(bool)
+    for user, candidates, labels in zip(users, queries[F.ITEM_ID], queries[F.LABEL]):
+        real = candidates != F.PAD_ITEM.encode()
+        scores = vectors[np.searchsorted(items, candidates[real])] @ user
+        positive = labels[real] == 1
+        hits.append(float(rank_of_positive(scores[positive][0], scores[~positive]) <= cutoff))
+    return np.array(hits), queries[QUERY_IS_COLD].astype(bool)
 
 
 def evaluate(model_dir: str, baseline_dir: Optional[str], split_uri, cutoff: int, z: float) -> dict:

@@ -1,11 +1,14 @@
 """The Evaluator's TFMA config ranks the ranking eval set's cases as evaluation/metrics.py does (what
-benchmarks.quality reports): TFMA run in-process on rows with known scores, no pipeline."""
+benchmarks.quality reports): TFMA run in-process on the listwise queries data/tfrecords.py writes (one example per
+query: its candidates' labels, and here known scores in place of rank_tf_example's), no pipeline."""
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow_model_analysis as tfma
 
 from data.examples import QUERY_ID, QUERY_IS_COLD, build_ranking_examples
 from data.splits import leave_one_out
+from data.tfrecords import ranking_queries
 from data.synthetic import generate
 from evaluation.metrics import rank_of_positive, ranking_metrics
 from pipeline import configs
@@ -21,7 +24,10 @@ def test_tfma_ndcg_and_min_label_position_equal_evaluation_metrics_overall_and_b
     config.model_specs.add(label_key="label", prediction_key="score")  # these scores in place of a model's
     # What TFX's Evaluator does without a baseline model: change thresholds dropped.
     config = tfma.utils.update_eval_config_with_defaults(config, has_baseline=False, rubber_stamp=True)
-    result = tfma.analyze_raw_data(rows[["label", "score", QUERY_ID, QUERY_IS_COLD]], config, str(tmp_path))
+    lists = pd.DataFrame(ranking_queries(rows))
+    lists["score"] = [list(group) for _, group in rows.groupby(QUERY_ID, sort=True)["score"]]
+    assert (lists["label"].map(len) == 31).all()  # each query one example, its candidates' labels and scores as lists
+    result = tfma.analyze_raw_data(lists[["label", "score", QUERY_ID, QUERY_IS_COLD]], config, str(tmp_path))
     got = {tuple(key): metrics[""] for key, metrics in result.slicing_metrics}
 
     queries = rows.groupby(QUERY_ID)
@@ -33,4 +39,4 @@ def test_tfma_ndcg_and_min_label_position_equal_evaluation_metrics_overall_and_b
         expected = ranking_metrics(ranks[chosen].to_numpy(), cutoffs=(k,))
         assert got[key][f"topK:{k}"]["ndcg"]["doubleValue"] == pytest.approx(expected[f"NDCG@{k}"], abs=1e-12), key
         assert got[key][""]["min_label_position"]["doubleValue"] == pytest.approx(ranks[chosen].mean(), abs=1e-12), key
-        assert got[key][""]["example_count"]["doubleValue"] == rows[QUERY_ID].isin(ranks[chosen].index).sum()
+        assert got[key][""]["example_count"]["doubleValue"] == chosen.sum()  # queries

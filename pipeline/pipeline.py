@@ -39,10 +39,11 @@ SPLITS = ("train", "eval", "test")  # what StatisticsGen, Transform and the Trai
 def eval_config() -> tfma.EvalConfig:
     """What the Evaluator computes on the ranking eval set and when it blesses (thresholds: pipeline/configs.py).
 
-    Per query (``query_key``: the rows of one eval positive, ranked by ``score``): NDCG@RANKING_CUTOFF with the label
-    as gain (one relevant item, so 1/log2(rank + 1) within the cutoff, as evaluation/metrics.py) and
-    MinLabelPosition (the positive's mean rank, 1 = first). Per row: ExampleCount and AUC. Overall and sliced on
-    the query's cold flag, constant within a query (slicing on the per-row is_cold would split queries).
+    Each query is one listwise example (data/tfrecords.py): the model's ``rank_tf_example`` scores its candidates
+    (``score`` [candidates]) and ``label`` lists their labels. Per query (``query_key``: one example):
+    NDCG@RANKING_CUTOFF with the label as gain (one relevant item, so 1/log2(rank + 1) within the cutoff, as
+    evaluation/metrics.py) and MinLabelPosition (the positive's mean rank, 1 = first); ExampleCount (queries); AUC
+    over every (candidate, label) pair. Overall and sliced on the query's cold flag.
     The gate is on NDCG only: overall at least MIN_NDCG, and overall and on cold queries at most NDCG_TOLERANCE
     below the baseline model's; TFX ignores change thresholds when there is no baseline (a first run).
     """
@@ -59,7 +60,7 @@ def eval_config() -> tfma.EvalConfig:
     return tfma.EvalConfig(
         # The metrics below only: the model's own compiled Keras metrics need transformed inputs TFMA lacks.
         options=tfma.Options(include_default_metrics=BoolValue(value=False)),
-        model_specs=[tfma.ModelSpec(signature_name="serving_tf_example", label_key=F.LABEL, prediction_key="score")],
+        model_specs=[tfma.ModelSpec(signature_name="rank_tf_example", label_key=F.LABEL, prediction_key="score")],
         slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[QUERY_IS_COLD])],
         metrics_specs=[
             tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="ExampleCount"), tfma.MetricConfig(class_name="AUC")]),

@@ -5,9 +5,11 @@ Columnar format: ``{"signature_name": ..., "inputs": {input: [values]}}`` -> ``{
 With a single output, TF Serving returns its values directly (a list); with several, a dict (columnar) or
 one dict per row (row format).
 
-The two signatures that take serialized tf.Examples (``serving_tf_example``, ``transform_features``: input
-``examples``) get them as TF Serving's REST API takes binary strings, ``{"b64": <base64 of the bytes>}``
-(:func:`example_request`; rows hold every prepared-example column, data/examples.py's EXAMPLE_COLUMNS).
+The three signatures that take serialized tf.Examples (``serving_tf_example``, ``rank_tf_example``,
+``transform_features``: input ``examples``) get them as TF Serving's REST API takes binary strings,
+``{"b64": <base64 of the bytes>}`` (:func:`example_request`; rows hold every prepared-example column,
+data/examples.py's EXAMPLE_COLUMNS; for ``rank_tf_example`` a row is a user with lists of candidates,
+data/tfrecords.py's to_ranking_example).
 
 Request rows are checked before a body is built: a value that is not a str (None, a float such as NaN,
 bytes, a list, ...) raises, naming its row and input, instead of being sent as its Python repr ("None",
@@ -34,9 +36,10 @@ SIGNATURE_OUTPUT = {
     "recommend": ("item_ids", "scores"),  # several outputs: parse_reply gives a dict of them per row
     "recommend_cold_first": ("item_ids", "scores"),
     "serving_tf_example": "score",
+    "rank_tf_example": "score",  # one list per row: the row's candidates' scores
     "transform_features": None,  # every transformed feature: parse_reply gives a dict of them per row
 }
-EXAMPLE_SIGNATURES = ("serving_tf_example", "transform_features")  # input: serialized tf.Examples (example_request)
+EXAMPLE_SIGNATURES = ("serving_tf_example", "rank_tf_example", "transform_features")  # input: serialized tf.Examples
 ID_INPUTS = (F.USER_ID, F.ITEM_ID)
 
 
@@ -47,12 +50,15 @@ def predict_url(host: str, port: int, model_name: str, version: Optional[int] = 
 
 def example_request(rows: Iterable[Mapping], signature_name: str = "serving_tf_example", columnar: bool = False) -> Dict:
     """A body for a signature that takes serialized tf.Examples: each row (every prepared-example column, as in an
-    examples.csv) serialized (data/tfrecords.py: to_example) and sent as ``{"b64": ...}``, in row or columnar format."""
-    from data.tfrecords import to_example
+    examples.csv; for ``rank_tf_example`` user_id, user_features, history and the lists item_id and item_features)
+    serialized (data/tfrecords.py: to_example, to_ranking_example) and sent as ``{"b64": ...}``, in row or columnar
+    format."""
+    from data.tfrecords import to_example, to_ranking_example
 
     if signature_name not in EXAMPLE_SIGNATURES:
         raise ValueError(f"{signature_name!r} does not take serialized tf.Examples; those that do: {', '.join(EXAMPLE_SIGNATURES)}")
-    encoded = [{"b64": base64.b64encode(to_example(row)).decode("ascii")} for row in rows]
+    serialize = to_ranking_example if signature_name == "rank_tf_example" else to_example
+    encoded = [{"b64": base64.b64encode(serialize(row)).decode("ascii")} for row in rows]
     if columnar:
         return {"signature_name": signature_name, "inputs": {"examples": encoded}}
     return {"signature_name": signature_name, "instances": [{"examples": value} for value in encoded]}

@@ -96,6 +96,19 @@ def test_example_bodies_carry_each_row_as_base64_serialized_tf_example(columnar)
         client.example_request(rows, "recommend")
 
 
+def test_a_ranking_body_carries_each_row_as_one_listwise_example():
+    import base64
+
+    import tensorflow as tf
+
+    rows = [{"user_id": "196", "user_features": "", "history": "51 86", "item_id": ["242", "7"], "item_features": ["g=1", ""]}]
+    body = client.example_request(rows, "rank_tf_example")
+    features = tf.train.Example.FromString(base64.b64decode(body["instances"][0]["examples"]["b64"])).features.feature
+    assert set(features) == {"user_id", "history", "item_id", "item_features"}  # no empty bag, no label or query columns
+    assert features["item_id"].bytes_list.value == [b"242", b"7"] and features["item_features"].bytes_list.value == [b"g=1", b""]
+    assert client.parse_reply({"predictions": [[0.25, 0.5]]}, "rank_tf_example") == [[0.25, 0.5]]
+
+
 def test_a_reply_with_every_output_parses_to_one_dict_per_row():
     columnar = {"outputs": {"is_cold": [1, 0], "user_index": [3, 4]}}
     rows = {"predictions": [{"is_cold": 1, "user_index": 3}, {"is_cold": 0, "user_index": 4}]}

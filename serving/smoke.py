@@ -3,9 +3,10 @@
     python -m serving.smoke --model-dir runs/serving_model/promo/<version> \\
         --examples runs/data/ml-100k/examples/test/examples.csv --rows 5
 
-Sends every signature's request (the raw-feature ones, and the two that take serialized tf.Examples, base64
-encoded) in row and columnar format, prints the bodies and replies, and fails (exit 1) on an error, a wrong row
-count, or a non-finite value. Rows with unknown ids are included.
+Sends every signature's request (the raw-feature ones, and the three that take serialized tf.Examples, base64
+encoded; ``rank_tf_example`` gets each row's user with every row's item as its candidates) in row and columnar
+format, prints the bodies and replies, and fails (exit 1) on an error, a wrong row count, a wrong number of
+candidate scores, or a non-finite value. Rows with unknown ids are included.
 """
 from __future__ import annotations
 
@@ -37,12 +38,20 @@ def _recommends_history(rows, values) -> bool:
     return any(set(row.get("history", "").split()) & set(value["item_ids"]) for row, value in zip(rows, values))
 
 
+def _queries(rows, signature):
+    """``rank_tf_example``'s rows: each row's user with every row's item as its candidates; others: ``rows``."""
+    if signature != "rank_tf_example":
+        return rows
+    candidates = {name: [row.get(name, "") for row in rows] for name in ("item_id", "item_features")}
+    return [{**row, **candidates} for row in rows]
+
+
 def example_rows(rows, signature):
-    return example_request(rows, signature)
+    return example_request(_queries(rows, signature), signature)
 
 
 def example_columns(rows, signature):
-    return example_request(rows, signature, columnar=True)
+    return example_request(_queries(rows, signature), signature, columnar=True)
 
 
 def smoke(model_dir: str, rows) -> bool:
@@ -65,6 +74,9 @@ def smoke(model_dir: str, rows) -> bool:
                 continue
             if len(values) != len(rows) or not _finite(values):
                 print(f"FAILED: {len(values)} values for {len(rows)} rows, or a non-finite value")
+                ok = False
+            elif signature == "rank_tf_example" and any(len(v) != len(rows) for v in values):
+                print(f"FAILED: rank_tf_example did not score each of the {len(rows)} candidates of every row")
                 ok = False
             elif signature.startswith("recommend") and _recommends_history(rows, values):
                 print(f"FAILED: {signature} returned an item of the request's history")

@@ -120,6 +120,33 @@ def test_the_recall_is_that_of_the_models_recommend_lists_without_the_users_trai
     assert result["recall"]["candidate"]["all"] == pytest.approx(np.mean(hits))
 
 
+def test_the_sampled_hit_rate_is_that_of_rank_tf_examples_scores_of_the_evaluators_queries(parts, tmp_path):
+    """Two paths, one number: CatalogueEvaluator's sampled HR@10 (user_embeddings . item_embeddings per candidate)
+    and the rank of each query's positive among rank_tf_example's scores of its listwise example (what TFMA ranks),
+    ties counted against the positive, PAD_ITEM places left out."""
+    import tensorflow as tf
+
+    from evaluation.metrics import rank_of_positive
+    from transforms import features as F
+
+    examples, model = parts
+    result, _ = _judge(parts, model, None, True, tmp_path)
+    records = [r.numpy() for r in tf.data.TFRecordDataset(
+        sorted(glob.glob(os.path.join(examples.uri, "Split-eval_ranking", "*"))), compression_type="GZIP")]
+    scores = tf.saved_model.load(path_utils.serving_model_path(model.uri)).signatures["rank_tf_example"](
+        examples=tf.constant(records))["score"].numpy()
+    hits, cold = [], []
+    for record, row in zip(records, scores):
+        feature = tf.train.Example.FromString(record).features.feature
+        labels = np.array(feature["label"].int64_list.value)
+        real = np.array(feature["item_id"].bytes_list.value) != F.PAD_ITEM.encode()
+        hits.append(rank_of_positive(row[(labels == 1) & real][0], row[(labels == 0) & real]) <= configs.RANKING_CUTOFF)
+        cold.append(feature["query_is_cold"].int64_list.value[0] == 1)
+    hits, cold = np.array(hits), np.array(cold)
+    assert 0 < hits.mean() < 1 and 0 < cold.sum() < len(cold)
+    assert result["sampled_hr"] == pytest.approx({"all": hits.mean(), "cold": hits[cold].mean()})
+
+
 def test_the_prompt_trainers_last_logged_recall_is_the_gates(run):
     """Two implementations, one number: the PromoTrainer's last epoch logs val_catalogue_recall@10 of the Keras model
     in-process (trainer/catalogue_recall.py); CatalogueEvaluator computes it from the exported model's recommend."""

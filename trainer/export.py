@@ -2,7 +2,11 @@
 
 - ``serving_default``: raw, JSON-friendly string features (user_id, item_id, user_features, item_features,
   history; one string per row, '' when a bag is empty) -> ``score``, the predicted probability.
-- ``serving_tf_example``: serialized tf.Example rows -> ``score`` (what the Evaluator uses).
+- ``serving_tf_example``: serialized tf.Example rows -> ``score``.
+- ``rank_tf_example``: serialized *listwise* tf.Examples, each a user (user_id, user_features, history: one value
+  each) and its candidates (item_id, item_features: one value per candidate, data/tfrecords.py) -> ``score``
+  [B, candidates]: serving_tf_example's score of each (user, candidate) pair, 0 for a PAD_ITEM candidate and for the
+  places after a shorter example's last candidate. What TFX's Evaluator ranks (one example per query).
 - ``transform_features``: serialized tf.Example rows -> the transformed features (e.g. ``is_cold``, which the
   Transform graph computes).
 - ``user_embeddings`` (user_id, user_features, history) and ``item_embeddings`` (item_id, item_features) ->
@@ -127,6 +131,25 @@ def _parse_examples(serialized, raw_spec):
         return tf.io.parse_example(serialized, raw_spec)
 
 
+def _ranking_spec():
+    """The parse spec of a listwise example (module docstring, ``rank_tf_example``)."""
+    one = {name: tf.io.FixedLenFeature([], tf.string, default_value="") for name in (F.USER_FEATURES, F.HISTORY)}
+    return {F.USER_ID: tf.io.FixedLenFeature([], tf.string), **one,
+            F.ITEM_ID: tf.io.RaggedFeature(tf.string), F.ITEM_FEATURES: tf.io.RaggedFeature(tf.string)}
+
+
+def _candidate_rows(parsed) -> Dict[str, tf.Tensor]:
+    """Parsed listwise examples -> one row of raw strings per (user, candidate) pair, examples' candidates in order;
+    an InvalidArgumentError naming the examples whose item_id and item_features lists differ in length."""
+    items, features = parsed[F.ITEM_ID], parsed[F.ITEM_FEATURES]
+    counts = items.row_lengths()
+    bad_rows = tf.where(counts != features.row_lengths())[:, 0]
+    message = tf.strings.format("rows {} of examples have not one item_features value per item_id", bad_rows)
+    with tf.control_dependencies([tf.debugging.Assert(tf.size(bad_rows) == 0, [message])]):
+        rows = {name: tf.repeat(parsed[name], counts) for name in F.USER_RAW_FEATURES}
+        return rows | {F.ITEM_ID: tf.identity(items.flat_values), F.ITEM_FEATURES: features.flat_values}
+
+
 def _model_features(model: keras.Model, transformed, raw_item_id, names):
     """The transformed features ``names`` a model is called with, plus ITEM_ROW for the prompt-stage model."""
     features = {n: transformed[n] for n in names}
@@ -159,6 +182,13 @@ def serving_signatures(
         return score(_parse_examples(serialized, raw_spec))
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def rank_tf_examples(serialized):
+        parsed = _parse_examples(serialized, _ranking_spec())
+        rows = _candidate_rows(parsed)
+        scores = tf.where(tf.equal(rows[F.ITEM_ID], F.PAD_ITEM), 0.0, score(_raw_from_strings(rows, raw_spec))[SCORE])
+        return {SCORE: tf.RaggedTensor.from_row_lengths(scores, parsed[F.ITEM_ID].row_lengths()).to_tensor(0.0)}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def transform_features(serialized):
         return model.tft_layer(_parse_examples(serialized, raw_spec))
 
@@ -179,6 +209,7 @@ def serving_signatures(
     signatures = {
         "serving_default": serve_raw,
         "serving_tf_example": serve_tf_examples,
+        "rank_tf_example": rank_tf_examples,
         "transform_features": transform_features,
         "user_embeddings": user_embeddings,
         "item_embeddings": item_embeddings,

@@ -109,6 +109,35 @@ def test_requests_with_equal_lengths_and_whole_examples_are_scored_alike(signatu
     np.testing.assert_allclose(raw, from_examples, rtol=1e-6)
 
 
+def _ranking_example(user: int, items, item_features) -> bytes:
+    """ROWS[user]'s user as a listwise example with the candidates ``items`` (data/tfrecords.py: to_ranking_example)."""
+    from data.tfrecords import to_ranking_example
+
+    query = {name: ROWS[name][user] for name in F.USER_RAW_FEATURES}
+    return to_ranking_example(query | {"item_id": items, "item_features": item_features, "label": [0] * len(items),
+                                       "query_id": user, "query_is_cold": 0})
+
+
+def test_rank_tf_example_scores_each_candidate_as_serving_default_scores_the_pair_and_pads_score_0(signatures):
+    candidates = {"item_id": ["a", "b", "zz"], "item_features": ["", "genre=x", "genre=y"]}
+    pairs = {name: [ROWS[name][user] for user in (0, 0, 0, 1, 1)] for name in F.USER_RAW_FEATURES}
+    pairs |= {name: candidates[name] + candidates[name][:2] for name in F.ITEM_RAW_FEATURES}
+    expected = _call(signatures["serving_default"], pairs)["score"].numpy()
+    examples = [_ranking_example(0, candidates["item_id"], candidates["item_features"]),
+                _ranking_example(1, ["a", "b", F.PAD_ITEM], ["", "genre=x", ""]),  # a padded query
+                _ranking_example(1, ["a", "b"], ["", "genre=x"])]  # a shorter one: its missing place scores 0 too
+    got = signatures["rank_tf_example"](tf.constant(examples))["score"].numpy()
+    assert got.shape == (3, 3) and (expected > 0).all()
+    np.testing.assert_allclose(got[0], expected[:3], rtol=1e-6)
+    np.testing.assert_allclose(got[1:], [[*expected[3:], 0.0]] * 2, rtol=1e-6)
+
+
+def test_rank_tf_example_refuses_examples_whose_candidate_lists_differ_in_length_naming_them(signatures):
+    good = _ranking_example(0, ["a", "b"], ["", ""])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"rows \[1\] of examples have not one item_features value per item_id"):
+        signatures["rank_tf_example"](tf.constant([good, _ranking_example(1, ["a", "b"], [""]), good]))
+
+
 @pytest.mark.parametrize("signature, lengths", [
     ("serving_default", {"user_id": 2, "item_id": 2, "user_features": 2, "item_features": 2, "history": 3}),
     ("serving_default", {"user_id": 1, "item_id": 3, "user_features": 1, "item_features": 3, "history": 1}),  # no broadcast
@@ -122,7 +151,7 @@ def test_inputs_of_different_lengths_are_refused_naming_each_input_and_its_lengt
         _call(signatures[signature], columns)
 
 
-@pytest.mark.parametrize("signature", ["serving_tf_example", "transform_features"])
+@pytest.mark.parametrize("signature", ["serving_tf_example", "rank_tf_example", "transform_features"])
 def test_truncated_or_garbled_examples_are_refused_naming_their_rows(signatures, signature):
     whole = _examples()[0]
     for bad in _damaged_examples():
