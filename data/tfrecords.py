@@ -30,13 +30,13 @@ QUERY_STRING_COLUMNS = ("user_id", "user_features", "history")
 CANDIDATE_STRING_COLUMNS = ("item_id", "item_features")
 
 
-def _bytes(values) -> "tf.train.Feature":
+def _bytes(values):
     import tensorflow as tf
 
     return tf.train.Feature(bytes_list=tf.train.BytesList(value=[str(v).encode() for v in values]))
 
 
-def _ints(values) -> "tf.train.Feature":
+def _ints(values):
     import tensorflow as tf
 
     return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(v) for v in values]))
