@@ -42,7 +42,7 @@ from data.canonical import InteractionLog
 from data.errors import DataError, reported
 from data.outputs import check_output_folder, exclusive, folder_lock, make_staging_folder, owner_alive, owner_tag, remove_leftover
 from data.examples import (
-    EVAL_NEGATIVES, EVAL_RANKING, RANKING_NEGATIVES, RANKING_QUERIES, TRAIN_NEGATIVES, build_examples, build_ranking_examples, catalogue,
+    EVAL_NEGATIVES, EVAL_RANKING, QUERY_ID, RANKING_NEGATIVES, RANKING_QUERIES, TRAIN_NEGATIVES, build_examples, build_ranking_examples, catalogue,
 )
 from data.splits import EVAL, TEST, TRAIN, cold_items, leave_one_out
 from data.tfrecords import write_examples, write_ranking_examples
@@ -168,7 +168,10 @@ def _prepare_locked(settings: PrepareSettings, out_dir: str, log: Optional[Inter
     staging = make_staging_folder(parent, f"{LEFTOVER_PREFIX}{base}.new")
     try:
         for split, frame in examples.items():
-            progress(f"writing {len(frame):,} {split} examples")
+            count = f"{len(frame):,}"
+            if split == EVAL_RANKING:  # one listwise example per query (data/tfrecords.py)
+                count = f"{frame[QUERY_ID].nunique():,} queries ({len(frame):,} candidates) as"
+            progress(f"writing {count} {split} examples")
             os.makedirs(os.path.join(staging, "examples", split))
             frame.to_csv(os.path.join(staging, "examples", split, "examples.csv"), index=False)
             write = write_ranking_examples if split == EVAL_RANKING else write_examples  # listwise: one per query
