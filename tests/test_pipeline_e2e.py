@@ -146,10 +146,22 @@ def test_evaluator_ranks_eval_queries_overall_and_by_query_cold_flag(run):
 
 @pytest.mark.parametrize("trainer", ["BaseTrainer", "PromoTrainer"])
 def test_each_trainer_writes_tensorboard_logs_to_its_model_run(run, trainer):
-    """Training and validation summaries per epoch, where `tensorboard --logdir` and TFX look (trainer/task.py)."""
+    """Training and validation summaries per epoch, where `tensorboard --logdir` and TFX look (trainer/task.py): the
+    loss parts on both, and on validation the whole-catalogue recall the gate uses, one value per epoch."""
+    import tensorflow as tf
+
     model_run = latest_artifact(run, "promo-synthetic", trainer, "model_run")
-    events = {os.path.basename(folder) for folder, _, files in os.walk(model_run) if any(f.startswith("events.out.tfevents") for f in files)}
-    assert {"train", "validation"} <= events, events
+    values = {}  # folder -> tag -> values in order
+    for folder, _, files in os.walk(model_run):
+        for name in sorted(f for f in files if f.startswith("events.out.tfevents")):
+            for event in tf.compat.v1.train.summary_iterator(os.path.join(folder, name)):
+                for value in event.summary.value:
+                    values.setdefault(os.path.basename(folder), {}).setdefault(value.tag, []).append(value)
+    losses = {"BaseTrainer": {"epoch_softmax_loss"}, "PromoTrainer": {"epoch_rec_loss", "epoch_rank_loss"}}[trainer]
+    assert losses <= set(values["train"]) and losses <= set(values["validation"]), values.keys()
+    epochs = len(values["train"][min(losses)])
+    for tag in ("epoch_catalogue_recall@10", "epoch_cold_catalogue_recall@10"):
+        assert len(values["validation"][tag]) == epochs > 0, tag
 
 
 def test_second_run_reuses_cached_artifacts(run, run_timings):
