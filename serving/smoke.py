@@ -3,7 +3,8 @@
     python -m serving.smoke --model-dir runs/serving_model/promo/<version> \\
         --examples runs/data/ml-100k/examples/test/examples.csv --rows 5
 
-Sends every signature's request (the raw-feature ones, and the three that take serialized tf.Examples, base64
+Checks first that the graph needs nothing stock TF Serving lacks (:func:`ops_tf_serving_lacks`), then sends every
+signature's request (the raw-feature ones, and the three that take serialized tf.Examples, base64
 encoded; ``rank_tf_example`` gets each row's user with every row's item as its candidates) in row and columnar
 format, prints the bodies and replies, and fails (exit 1) on an error, a wrong row count, a wrong number of
 candidate scores, or a non-finite value. Rows with unknown ids are included.
@@ -13,7 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
+from typing import List
 
 import pandas as pd
 
@@ -23,6 +26,26 @@ from serving.in_process import InProcessServer
 
 UNKNOWN_ROW = {"user_id": "unknown-user", "item_id": "unknown-item", "user_features": "", "item_features": "", "history": "",
                "timestamp": "0", "label": "0", "cr": "0", "ir": "0"}  # the last four: for the tf.Example signatures
+
+
+PYTHON_OPS = ("PyFunc", "PyFuncStateless", "EagerPyFunc")  # registered by TensorFlow, but they call back into Python
+
+
+def ops_tf_serving_lacks(model_dir: str) -> List[str]:
+    """The op types of the SavedModel's graph and of every function in its library that stock TF Serving (of the
+    TensorFlow the model was saved with) cannot run: ops TensorFlow itself does not register (tf.raw_ops lists every
+    op it does; a custom-op library loaded with tf.load_op_library, such as ScaNN's, adds none there) and the
+    Python-callback ops. Sorted; empty when the model needs nothing more."""
+    import tensorflow as tf
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel()
+    with open(os.path.join(model_dir, "saved_model.pb"), "rb") as handle:
+        saved.ParseFromString(handle.read())
+    graph = saved.meta_graphs[0].graph_def
+    functions = {function.signature.name for function in graph.library.function}  # called by name, as ops
+    ops = {node.op for node in graph.node} | {node.op for f in graph.library.function for node in f.node_def}
+    return sorted(op for op in ops - functions if not hasattr(tf.raw_ops, op) or op in PYTHON_OPS)
 
 
 def _finite(value) -> bool:
@@ -55,8 +78,10 @@ def example_columns(rows, signature):
 
 
 def smoke(model_dir: str, rows) -> bool:
+    lacking = ops_tf_serving_lacks(model_dir)
+    print(f"--- ops stock TF Serving lacks: {', '.join(lacking) or 'none'}")
+    ok = not lacking
     server = InProcessServer(model_dir)
-    ok = True
     for signature in (*SIGNATURE_INPUTS, *EXAMPLE_SIGNATURES):
         if signature not in server.model.signatures:  # recommend_cold_first: PROMO-LS only
             print(f"--- {signature}: not in this model, skipped")

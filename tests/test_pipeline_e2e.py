@@ -45,7 +45,8 @@ def _serialized(frame):
 
 
 def test_pushed_model_has_the_serving_signatures(loaded):
-    assert {"serving_default", "serving_tf_example", "transform_features", "user_embeddings", "item_embeddings", "recommend"} <= set(loaded.signatures)
+    assert {"serving_default", "serving_tf_example", "rank_tf_example", "transform_features", "user_embeddings", "item_embeddings",
+            "recommend"} <= set(loaded.signatures)
 
 
 def test_recommend_is_the_top_k_of_serving_default_over_the_catalogue_without_the_history(run, loaded):
