@@ -33,13 +33,20 @@ def build_cases(
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; choose from {VIEWS}")
     rng = np.random.default_rng(seed)
-    touched: Dict[str, set] = split_frame.groupby("user_id")["item_id"].agg(set).to_dict()
     pool = np.asarray(cold if view == "cold_sampled" else catalogue)
+    # Each user's touched items as positions in the pool (-1: not in it), so that a user's allowed items are the pool
+    # with those positions masked: O(pool) per user instead of np.isin's sort of the pool (minutes at 10K users x
+    # 100K items); the same items in the same order, so the same draws.
+    positions = pd.Index(pool).get_indexer(split_frame["item_id"])
+    touched: Dict[str, np.ndarray] = {
+        user: positions[rows][positions[rows] >= 0] for user, rows in split_frame.groupby("user_id").indices.items()
+    }
     cold_set = set(cold)
     cases = []
     held_out = split_frame[(split_frame["split"] == split) & (split_frame["label"] == 1)]
     for user, item in zip(held_out["user_id"], held_out["item_id"]):
-        allowed_mask = ~np.isin(pool, list(touched[user]))
+        allowed_mask = np.ones(len(pool), bool)
+        allowed_mask[touched[user]] = False
         allowed = pool[allowed_mask]
         if view != "full" and allowed.size > n_negatives:
             allowed = rng.choice(allowed, size=n_negatives, replace=False)
