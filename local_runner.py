@@ -31,7 +31,7 @@ import time
 
 import promo_env  # (must precede TensorFlow)
 from data import datasets
-from data.errors import reported
+from data.errors import DataError, reported
 from data.outputs import check_output_folder, exclusive, folder_lock, root_lock
 from data.prepare import PrepareSettings, at_least, prepare, summary_markdown
 from transforms.features import HISTORY_LENGTH, MAX_HISTORY  # names and sizes: no TensorFlow import
@@ -127,8 +127,25 @@ def run(args: argparse.Namespace, progress: ComponentProgress) -> int:
         return run_locked(args, progress, root, data_dir)
 
 
+def check_baseline(serving_root: str) -> None:
+    """Refuses, before anything runs, an output root whose newest pushed model (the latest blessed one, the
+    Evaluator's baseline) lacks the signature the Evaluator calls (pipeline/pipeline.py: RANKING_SIGNATURE): exported
+    by code older than data format 7 (one listwise example per query), it cannot score the ranking set, and the
+    Evaluator would fail after the Trainers."""
+    from pipeline.pipeline import RANKING_SIGNATURE
+    from pipeline.summary import signature_names
+
+    newest = artifacts.pushed_model_dir(serving_root)
+    if newest is not None and RANKING_SIGNATURE not in signature_names(newest):
+        raise DataError(newest, f"this pushed model has no {RANKING_SIGNATURE} signature: older code exported it, and the "
+                        "Evaluator calls that signature on its baseline (the latest blessed model) too. Use a new "
+                        "--output-root, or move this one's serving_model/ and metadata/ folders aside (the next run then "
+                        "has no baseline, as a first run)")
+
+
 def run_locked(args: argparse.Namespace, progress: ComponentProgress, root: str, data_dir: str) -> int:
     relocate(root)  # a moved or copied output root reads (and caches) its own files, not the original's
+    check_baseline(os.path.join(root, "serving_model", configs.MODEL_NAME))
     settings = PrepareSettings(dataset=args.dataset, data_dir=args.data_dir, seed=args.seed,
                                history_length=MAX_HISTORY if args.whole_history else HISTORY_LENGTH)
     print(f"[data] preparing {args.dataset} ...", flush=True)

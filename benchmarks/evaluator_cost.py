@@ -13,7 +13,7 @@ thresholds left out (no baseline model here) and:
 - ``pipeline``: the whole EvalConfig;
 - ``no cold slice``: only the overall slice;
 - ``no MinLabelPosition``: NDCG@10 the only query metric;
-- ``no AUC``: ExampleCount the only row metric;
+- ``no AUC``: ExampleCount the only metric besides the query metrics;
 - ``NDCG only``: NDCG@10 overall, nothing else;
 - ``ExampleCount only``: the queries through the model and counted (the fixed cost: model load, parsing, inference);
 

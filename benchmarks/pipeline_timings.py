@@ -23,6 +23,7 @@ import promo_env  # noqa: F401  (must precede TensorFlow)
 from data.errors import DataError, reported
 import local_runner
 from benchmarks import report
+from data.examples import EVAL_RANKING, QUERY_ID
 from data.prepare import PrepareSettings, prepare
 
 ORDER = ("ImportExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator", "Transform", "BaseTrainer",
@@ -30,12 +31,19 @@ ORDER = ("ImportExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidat
 
 
 def prepared_examples(root: str, dataset: str) -> int:
-    """Rows of every split of ``dataset``'s prepared examples under ``root`` (what ImportExampleGen ingests)."""
+    """The tf.Examples of every split of ``dataset``'s prepared examples under ``root`` (what ImportExampleGen
+    ingests), counted from the readable copies: a row of examples.csv each, except eval_ranking's, whose CSV has a row
+    per candidate and its TFRecords one listwise example per query (data/tfrecords.py)."""
+    import pandas as pd
+
     files = glob.glob(os.path.join(root, "data", dataset, "examples", "*", "examples.csv"))
     if not files:
         raise DataError(root, f"no prepared {dataset} examples here: run `python local_runner.py --dataset {dataset}` first")
     total = 0
     for path in files:
+        if os.path.basename(os.path.dirname(path)) == EVAL_RANKING:
+            total += pd.read_csv(path, usecols=[QUERY_ID])[QUERY_ID].nunique()
+            continue
         with open(path) as handle:
             total += sum(1 for _ in handle) - 1
     return total

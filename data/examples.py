@@ -22,7 +22,7 @@ import pandas as pd
 
 from data.canonical import InteractionLog
 from data.splits import EVAL, TEST, TRAIN, cold_items
-from data.tfrecords import QUERY_COLUMNS
+from data.tfrecords import QUERY_ID, QUERY_IS_COLD
 from evaluation.protocol import SAMPLED_NEGATIVES, build_cases
 from transforms.features import HISTORY_LENGTH  # no TensorFlow import: names and sizes only
 
@@ -38,7 +38,6 @@ EXAMPLE_COLUMNS = (
 # eval positive with its negatives; QUERY_IS_COLD is 1 when that positive is a cold item, on every row of the
 # query (the per-row Transform flag is_cold would split a query between slices).
 EVAL_RANKING = "eval_ranking"
-QUERY_ID, QUERY_IS_COLD = QUERY_COLUMNS
 RANKING_NEGATIVES = SAMPLED_NEGATIVES  # per query: the paper's protocol, as benchmarks.quality ranks
 # Queries of the ranking eval set at most: the Evaluator scores (1 + RANKING_NEGATIVES) rows per query on one
 # machine's DirectRunner too. ML-100K (942) and ML-1M (6,040) keep every eval positive; KuaiRand-Pure (27K users)

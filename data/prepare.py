@@ -342,7 +342,7 @@ def main(argv=None) -> int:
                              "with the base's history_bag)")
     parser.add_argument("--seed", type=at_least(0), default=0)
     parser.add_argument("--examples-per-file", type=at_least(1), default=PrepareSettings.examples_per_file,
-                        help="most rows in one TFRecord file of a split (more files: more parallel Beam reads)")
+                        help="most examples in one TFRecord file of a split (eval_ranking: queries; more files: more parallel Beam reads)")
     args = parser.parse_args(argv)
     settings = PrepareSettings(
         dataset=args.dataset, data_dir=args.data_dir, n_train_negatives=args.train_negatives,

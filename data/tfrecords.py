@@ -86,6 +86,8 @@ def ranking_queries(frame: pd.DataFrame) -> List[dict]:
         first = rows.iloc[0]
         query = {name: "" if pd.isna(first[name]) else str(first[name]) for name in QUERY_STRING_COLUMNS}
         query.update({name: ["" if pd.isna(v) else str(v) for v in rows[name]] + [PAD_ITEM] * pad for name in CANDIDATE_STRING_COLUMNS})
+        if PAD_ITEM in query["item_id"][:len(rows)]:  # an empty id would be scored as a pad
+            raise ValueError(f"query {query_id} of the ranking eval set has a missing or empty item_id")
         query["label"] = [int(v) for v in rows["label"]] + [0] * pad
         query.update({QUERY_ID: int(query_id), QUERY_IS_COLD: int(first[QUERY_IS_COLD])})
         queries.append(query)

@@ -55,3 +55,15 @@ def test_a_ranking_set_is_written_as_one_listwise_example_per_query_with_short_q
     assert second["item_id"].bytes_list.value == [b"b", b"c", PAD_ITEM.encode()] and second["label"].int64_list.value == [1, 0, 0]
     assert second["history"].bytes_list.value == [b"x"] and "user_features" not in second
     assert not {"timestamp", "cr", "ir"} & (set(first) | set(second))  # per-candidate logs: not needed to rank
+
+
+def test_a_query_with_an_empty_candidate_id_is_refused_naming_it():
+    import pandas as pd
+    import pytest
+
+    from data.tfrecords import ranking_queries
+
+    frame = pd.DataFrame({"user_id": "u", "item_id": ["a", None], "label": [1, 0], "query_id": 6, "query_is_cold": 0,
+                          "user_features": "", "item_features": "", "history": ""})
+    with pytest.raises(ValueError, match="query 6 of the ranking eval set has a missing or empty item_id"):
+        ranking_queries(frame)

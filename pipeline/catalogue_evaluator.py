@@ -10,7 +10,7 @@ TFX's Evaluator ranks each eval positive among 100 sampled items (the paper's vi
   of the paired per-target difference. A first run (no baseline) is gated by the Evaluator alone.
 
 Per eval user: ``recommend`` with the user's features and the eval example's own history (the training likes
-before it, as many as data.prepare's --history-length: what the Evaluator's rows and the Trainers' validation
+before it, as many as data.prepare's --history-length: what the Evaluator's queries and the Trainers' validation
 carry), the returned RECOMMEND_K items with every training like of the user removed (recommend excluded the
 history's), cut at K. A user whose older likes fill all but fewer than K of the RECOMMEND_K places gets a shorter
 list (counted in ``short_lists``).
@@ -51,7 +51,6 @@ def _read_raw(split_uri: str, names, serialized: bool = False) -> Dict[str, np.n
         F.USER_ID: tf.io.FixedLenFeature([], tf.string), F.ITEM_ID: tf.io.FixedLenFeature([], tf.string),
         F.LABEL: tf.io.FixedLenFeature([], tf.int64),
         F.USER_FEATURES: tf.io.VarLenFeature(tf.string), F.HISTORY: tf.io.VarLenFeature(tf.string),  # [0..1] values
-        F.ITEM_FEATURES: tf.io.VarLenFeature(tf.string),
     }
     spec = {name: spec[name] for name in names}
     files = sorted(fileio.glob(os.path.join(split_uri, "*")))
@@ -89,7 +88,7 @@ class EvalTargets:
                 added.add(user)
                 self.users.append(user)
                 self.user_features.append(user_features.decode())
-                self.histories.append(window.decode())  # the eval example's own window, as the Evaluator's rows
+                self.histories.append(window.decode())  # the eval example's own window, as the Evaluator's queries
         counts = collections.Counter(item for items in likes.values() for item in items)
         self.popular = sorted(counts, key=lambda item: (-counts[item], item))  # ties by id: the same list every run
 

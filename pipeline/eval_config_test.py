@@ -13,11 +13,13 @@ from data.synthetic import generate
 from evaluation.metrics import rank_of_positive, ranking_metrics
 from pipeline import configs
 from pipeline.pipeline import eval_config
+from transforms import features as F
 
 
 def test_tfma_ndcg_and_min_label_position_equal_evaluation_metrics_overall_and_by_query_cold_flag(tmp_path):
     log = generate(n_users=80, n_items=60, n_interactions=3000, seed=4)
     rows = build_ranking_examples(log, leave_one_out(log.interactions), n_negatives=30, seed=0)
+    rows = rows.drop(rows.index[rows[QUERY_ID] == 0][-5:])  # a short query: padded to the others' length
     rows["score"] = np.random.default_rng(0).random(len(rows)) + 0.4 * rows["label"]  # no ties
     config = eval_config()
     del config.model_specs[:]
@@ -25,8 +27,9 @@ def test_tfma_ndcg_and_min_label_position_equal_evaluation_metrics_overall_and_b
     # What TFX's Evaluator does without a baseline model: change thresholds dropped.
     config = tfma.utils.update_eval_config_with_defaults(config, has_baseline=False, rubber_stamp=True)
     lists = pd.DataFrame(ranking_queries(rows))
-    lists["score"] = [list(group) for _, group in rows.groupby(QUERY_ID, sort=True)["score"]]
+    lists["score"] = [list(group) + [0.0] * (31 - len(group)) for _, group in rows.groupby(QUERY_ID, sort=True)["score"]]
     assert (lists["label"].map(len) == 31).all()  # each query one example, its candidates' labels and scores as lists
+    assert lists["item_id"][0][-5:] == [F.PAD_ITEM] * 5  # padded places: label 0, scored 0 as rank_tf_example does
     result = tfma.analyze_raw_data(lists[["label", "score", QUERY_ID, QUERY_IS_COLD]], config, str(tmp_path))
     got = {tuple(key): metrics[""] for key, metrics in result.slicing_metrics}
 

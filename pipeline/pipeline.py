@@ -33,6 +33,7 @@ from pipeline.pusher import UnchangedModelPusher
 from transforms import features as F
 
 CATALOGUE_EVALUATOR = "CatalogueEvaluator"
+RANKING_SIGNATURE = "rank_tf_example"  # trainer/export.py: the listwise ranking set's scores
 SPLITS = ("train", "eval", "test")  # what StatisticsGen, Transform and the Trainers see; not EVAL_RANKING
 
 
@@ -60,7 +61,7 @@ def eval_config() -> tfma.EvalConfig:
     return tfma.EvalConfig(
         # The metrics below only: the model's own compiled Keras metrics need transformed inputs TFMA lacks.
         options=tfma.Options(include_default_metrics=BoolValue(value=False)),
-        model_specs=[tfma.ModelSpec(signature_name="rank_tf_example", label_key=F.LABEL, prediction_key="score")],
+        model_specs=[tfma.ModelSpec(signature_name=RANKING_SIGNATURE, label_key=F.LABEL, prediction_key="score")],
         slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[QUERY_IS_COLD])],
         metrics_specs=[
             tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="ExampleCount"), tfma.MetricConfig(class_name="AUC")]),

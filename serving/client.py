@@ -57,11 +57,31 @@ def example_request(rows: Iterable[Mapping], signature_name: str = "serving_tf_e
 
     if signature_name not in EXAMPLE_SIGNATURES:
         raise ValueError(f"{signature_name!r} does not take serialized tf.Examples; those that do: {', '.join(EXAMPLE_SIGNATURES)}")
-    serialize = to_ranking_example if signature_name == "rank_tf_example" else to_example
-    encoded = [{"b64": base64.b64encode(serialize(row)).decode("ascii")} for row in rows]
+    if signature_name == "rank_tf_example":
+        encoded = [to_ranking_example(_ranking_row(row, index)) for index, row in enumerate(rows)]
+    else:
+        encoded = [to_example(row) for row in rows]
+    encoded = [{"b64": base64.b64encode(value).decode("ascii")} for value in encoded]
     if columnar:
         return {"signature_name": signature_name, "inputs": {"examples": encoded}}
     return {"signature_name": signature_name, "instances": [{"examples": value} for value in encoded]}
+
+
+def _ranking_row(row: Mapping, index: int) -> Dict:
+    """A ``rank_tf_example`` request row as checked inputs: the user's (as for ``recommend``: see _request_rows) and
+    item_id and item_features, lists (or tuples) of str of one length, ids not empty. Raises naming the row and the
+    field otherwise (a str would be read as a list of its characters)."""
+    checked = _request_rows([row], F.USER_RAW_FEATURES)[0]
+    for name in F.ITEM_RAW_FEATURES:
+        values = row.get(name)
+        if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
+            raise TypeError(f"row {index}, {name}: expected a list of str (one per candidate), got {reprlib.repr(values)}")
+        checked[name] = list(values)
+    if len(checked[F.ITEM_ID]) != len(checked[F.ITEM_FEATURES]):
+        raise ValueError(f"row {index}: {len(checked[F.ITEM_ID])} item_id values but {len(checked[F.ITEM_FEATURES])} item_features")
+    if not all(checked[F.ITEM_ID]):
+        raise ValueError(f"row {index}: an item_id is empty")
+    return checked
 
 
 def _inputs(signature_name: str) -> Sequence[str]:

@@ -109,6 +109,18 @@ def test_a_ranking_body_carries_each_row_as_one_listwise_example():
     assert client.parse_reply({"predictions": [[0.25, 0.5]]}, "rank_tf_example") == [[0.25, 0.5]]
 
 
+@pytest.mark.parametrize("candidates, error", [
+    ({"item_id": "242", "item_features": [""]}, r"row 1, item_id: expected a list of str \(one per candidate\), got '242'"),
+    ({"item_id": ["242", "7"], "item_features": [""]}, "row 1: 2 item_id values but 1 item_features"),
+    ({"item_id": ["242", ""], "item_features": ["", ""]}, "row 1: an item_id is empty"),
+    ({"item_id": [242], "item_features": [""]}, r"row 1, item_id: expected a list of str"),
+])
+def test_a_ranking_row_without_one_list_of_str_ids_and_features_per_candidate_is_refused_naming_it(candidates, error):
+    good = {"user_id": "196", "item_id": ["1"], "item_features": [""]}
+    with pytest.raises((TypeError, ValueError), match=error):
+        client.example_request([good, {"user_id": "196", **candidates}], "rank_tf_example")
+
+
 def test_a_reply_with_every_output_parses_to_one_dict_per_row():
     columnar = {"outputs": {"is_cold": [1, 0], "user_index": [3, 4]}}
     rows = {"predictions": [{"is_cold": 1, "user_index": 3}, {"is_cold": 0, "user_index": 4}]}

@@ -33,7 +33,8 @@ PYTHON_OPS = ("PyFunc", "PyFuncStateless", "EagerPyFunc")  # registered by Tenso
 
 def ops_tf_serving_lacks(model_dir: str) -> List[str]:
     """The op types of the SavedModel's graph and of every function in its library that stock TF Serving (of the
-    TensorFlow the model was saved with) cannot run: ops TensorFlow itself does not register (tf.raw_ops lists every
+    TensorFlow running this check: the one the model is saved with, when run from the project's environment) cannot
+    run: ops TensorFlow itself does not register (tf.raw_ops lists every
     op it does; a custom-op library loaded with tf.load_op_library, such as ScaNN's, adds none there) and the
     Python-callback ops. Sorted; empty when the model needs nothing more."""
     import tensorflow as tf
@@ -66,7 +67,7 @@ def _queries(rows, signature):
     if signature != "rank_tf_example":
         return rows
     candidates = {name: [row.get(name, "") for row in rows] for name in ("item_id", "item_features")}
-    return [{**row, **candidates} for row in rows]
+    return [{name: row.get(name, "") for name in ("user_id", "user_features", "history")} | candidates for row in rows]
 
 
 def example_rows(rows, signature):

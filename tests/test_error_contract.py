@@ -63,6 +63,9 @@ CASES = [
     ("local_runner: --output-root below a file", LOCAL_RUNNER,
      lambda t: ["--data-dir", _ml1m(t / "raw"), "--output-root", os.path.join(_file(t), "runs")],
      "--output-root lies below"),
+    ("local_runner: the baseline model predates rank_tf_example", LOCAL_RUNNER,
+     lambda t: ["--data-dir", _ml1m(t / "raw"), "--output-root", _old_root(t)],
+     "this pushed model has no rank_tf_example signature: older code exported it"),
     ("refresh: a bad label", REFRESH,
      lambda t: ["--feedback", _feedback(t, "user_id,item_id,label\nu1,i1,1\nu2,i1,7\n"), "--output-root", str(t)],
      "row 3, field 'label'"),
@@ -83,6 +86,20 @@ CASES = [
     ("benchmark: serving_latency, no pushed model", [sys.executable, "-m", "benchmarks.serving_latency"],
      lambda t: ["--output-root", str(t)], "no pushed model"),
 ]
+
+
+def _old_root(tmp_path) -> str:
+    """An output root whose pushed model is a SavedModel with the signatures of code from before data format 7."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel()
+    graph = saved.meta_graphs.add()
+    for name in ("serving_default", "serving_tf_example", "recommend"):
+        graph.signature_def[name].method_name = "tensorflow/serving/predict"
+    version = tmp_path / "old" / "serving_model" / "promo" / "1796375603"
+    version.mkdir(parents=True)
+    (version / "saved_model.pb").write_bytes(saved.SerializeToString())
+    return str(tmp_path / "old")
 
 
 def _feedback(tmp_path, text):
