@@ -104,9 +104,10 @@ class BaseRetrieval(EpochMeanLogs, tfrs.models.Model):
             catalogue = self.item_tower({F.ITEM_INDEX: self.catalogue_rows, F.ITEM_FEATURE_INDICES: self.item_features}, training=training)
             candidates, mask = catalogue_candidates(rows, items, catalogue)
             loss = self.task(users, candidates, score_mask=mask, compute_metrics=False)
-        else:
-            loss = self.task(users, items, candidate_sampling_probability=tf.gather(self.positive_share, rows),
-                             candidate_ids=rows, compute_metrics=False)
+        else:  # not called on a batch without a positive: TFRS's accidental-hit removal fails on no candidates
+            loss = tf.cond(tf.size(rows) > 0, lambda: self.task(
+                users, items, candidate_sampling_probability=tf.gather(self.positive_share, rows), candidate_ids=rows,
+                compute_metrics=False), lambda: tf.constant(0.0))
         loss = tf.where(tf.size(rows) > 0, loss, 0.0)  # a batch without a positive teaches nothing
         self.softmax_loss.update_state(loss, sample_weight=tf.cast(tf.size(rows), tf.float32))
         return loss
