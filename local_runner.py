@@ -132,11 +132,13 @@ def check_baseline(serving_root: str) -> None:
     Evaluator's baseline) lacks the signature the Evaluator calls (pipeline/pipeline.py: RANKING_SIGNATURE): exported
     by code older than data format 7 (one listwise example per query), it cannot score the ranking set, and the
     Evaluator would fail after the Trainers."""
+    newest = artifacts.pushed_model_dir(serving_root)
+    if newest is None:  # a first run: nothing to check, and no TFX import before the first line
+        return
     from pipeline.pipeline import RANKING_SIGNATURE
     from pipeline.summary import signature_names
 
-    newest = artifacts.pushed_model_dir(serving_root)
-    if newest is not None and RANKING_SIGNATURE not in signature_names(newest):
+    if RANKING_SIGNATURE not in signature_names(newest):
         raise DataError(newest, f"this pushed model has no {RANKING_SIGNATURE} signature: older code exported it, and the "
                         "Evaluator calls that signature on its baseline (the latest blessed model) too. Use a new "
                         "--output-root, or move this one's serving_model/ and metadata/ folders aside (the next run then "

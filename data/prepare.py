@@ -168,13 +168,13 @@ def _prepare_locked(settings: PrepareSettings, out_dir: str, log: Optional[Inter
     staging = make_staging_folder(parent, f"{LEFTOVER_PREFIX}{base}.new")
     try:
         for split, frame in examples.items():
-            count = f"{len(frame):,}"
             if split == EVAL_RANKING:  # one listwise example per query (data/tfrecords.py)
-                count = f"{frame[QUERY_ID].nunique():,} queries ({len(frame):,} candidates) as"
+                count, write = f"{frame[QUERY_ID].nunique():,} queries ({len(frame):,} candidates) as", write_ranking_examples
+            else:
+                count, write = f"{len(frame):,}", write_examples
             progress(f"writing {count} {split} examples")
             os.makedirs(os.path.join(staging, "examples", split))
             frame.to_csv(os.path.join(staging, "examples", split, "examples.csv"), index=False)
-            write = write_ranking_examples if split == EVAL_RANKING else write_examples  # listwise: one per query
             write(frame, os.path.join(staging, "examples", split), settings.examples_per_file)
         os.makedirs(os.path.join(staging, "canonical"))
         split_frame.to_csv(os.path.join(staging, "canonical", "interactions.csv"), index=False)

@@ -49,9 +49,9 @@ def to_example(row) -> bytes:
     feature = {}
     for name in STRING_COLUMNS:
         value = str(row[name]) if row[name] is not None else ""
-        feature[name] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[value.encode()] if value else []))
+        feature[name] = _bytes([value] if value else [])
     for name in INT_COLUMNS:
-        feature[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=[int(row[name])]))
+        feature[name] = _ints([row[name]])
     for name in FLOAT_COLUMNS:
         feature[name] = tf.train.Feature(float_list=tf.train.FloatList(value=[float(row[name])]))
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
@@ -76,8 +76,9 @@ def ranking_queries(frame: pd.DataFrame) -> List[dict]:
     """The rows of a ranking eval set (one per candidate, a query's rows together, data/examples.py) as one mapping
     per query for :func:`to_ranking_example`, in query order. Every query gets as many candidates as the largest:
     a shorter one (a user who touched all but a few items) is filled with PAD_ITEM candidates of label 0, which
-    ``rank_tf_example`` scores 0, below every real candidate; so every example's lists have one length, as TFMA
-    needs to compare a query's labels with the model's [B, candidates] scores."""
+    ``rank_tf_example`` scores 0, below every real candidate whose logit is above about -88 (docs/evaluator.md); so
+    every example's lists have one length, as TFMA needs to compare a query's labels with the model's
+    [B, candidates] scores."""
     groups = frame.groupby(QUERY_ID, sort=True)
     width = int(groups.size().max()) if len(frame) else 0
     queries = []

@@ -124,6 +124,16 @@ def pushed_model_dir(serving_root: str):
     return os.path.join(serving_root, versions[-1]) if versions else None
 
 
+def saved_model_proto(model_dir: str):
+    """The SavedModel protocol buffer of ``model_dir``'s ``saved_model.pb`` (nothing is loaded or run)."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel()
+    with open(os.path.join(model_dir, "saved_model.pb"), "rb") as handle:
+        saved.ParseFromString(handle.read())
+    return saved
+
+
 def transformed_files(output_root: str, pipeline_name: str, split: str) -> list:
     """The files of one split of the newest finished Transform's transformed examples."""
     return split_files(latest_artifact(output_root, pipeline_name, "Transform", "transformed_examples"), split)

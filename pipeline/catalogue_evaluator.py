@@ -158,9 +158,9 @@ def sampled_hits(model, ranking_uri: str, cutoff: int):
     vectors = _embeddings(model, "item_embeddings", {F.ITEM_ID: items, F.ITEM_FEATURES: flat_features[real][first]})
     hits = []
     for user, candidates, labels in zip(users, queries[F.ITEM_ID], queries[F.LABEL]):
-        real = candidates != F.PAD_ITEM.encode()
-        scores = vectors[np.searchsorted(items, candidates[real])] @ user
-        positive = labels[real] == 1
+        kept = candidates != F.PAD_ITEM.encode()
+        scores = vectors[np.searchsorted(items, candidates[kept])] @ user
+        positive = labels[kept] == 1
         hits.append(float(rank_of_positive(scores[positive][0], scores[~positive]) <= cutoff))
     return np.array(hits), queries[QUERY_IS_COLD].astype(bool)
 

@@ -18,7 +18,7 @@ from data.examples import QUERY_IS_COLD, RANKING_NEGATIVES
 from pipeline import configs
 from pipeline.catalogue_evaluator import METRICS_FILE
 from pipeline.pipeline import CATALOGUE_EVALUATOR
-from pipeline.artifacts import latest_artifact, pushed_model_dir
+from pipeline.artifacts import latest_artifact, pushed_model_dir, saved_model_proto
 from transforms import features as F
 
 # Readable names of flag slices (a bare "is_cold=1" does not say which group it is): feature -> (value 0, value 1).
@@ -116,12 +116,7 @@ def verdict_lines(evaluation_dir: str, blessed: bool) -> List[str]:
 
 def signature_names(model_dir: str) -> List[str]:
     """The serving signatures of a SavedModel, sorted, read from its ``saved_model.pb`` (nothing is loaded)."""
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    saved = saved_model_pb2.SavedModel()
-    with open(os.path.join(model_dir, "saved_model.pb"), "rb") as handle:
-        saved.ParseFromString(handle.read())
-    return sorted(name for name in saved.meta_graphs[0].signature_def if not name.startswith("__"))
+    return sorted(name for name in saved_model_proto(model_dir).meta_graphs[0].signature_def if not name.startswith("__"))
 
 
 def _blessed(output_root: str, dataset: str, node: str) -> bool:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 from typing import List
 
@@ -23,6 +22,7 @@ import pandas as pd
 import promo_env  # noqa: F401
 from serving.client import EXAMPLE_SIGNATURES, SIGNATURE_INPUTS, columnar_request, example_request, parse_reply, row_request
 from serving.in_process import InProcessServer
+from transforms import features as F
 
 UNKNOWN_ROW = {"user_id": "unknown-user", "item_id": "unknown-item", "user_features": "", "item_features": "", "history": "",
                "timestamp": "0", "label": "0", "cr": "0", "ir": "0"}  # the last four: for the tf.Example signatures
@@ -38,12 +38,10 @@ def ops_tf_serving_lacks(model_dir: str) -> List[str]:
     op it does; a custom-op library loaded with tf.load_op_library, such as ScaNN's, adds none there) and the
     Python-callback ops. Sorted; empty when the model needs nothing more."""
     import tensorflow as tf
-    from tensorflow.core.protobuf import saved_model_pb2
 
-    saved = saved_model_pb2.SavedModel()
-    with open(os.path.join(model_dir, "saved_model.pb"), "rb") as handle:
-        saved.ParseFromString(handle.read())
-    graph = saved.meta_graphs[0].graph_def
+    from pipeline.artifacts import saved_model_proto
+
+    graph = saved_model_proto(model_dir).meta_graphs[0].graph_def
     functions = {function.signature.name for function in graph.library.function}  # called by name, as ops
     ops = {node.op for node in graph.node} | {node.op for f in graph.library.function for node in f.node_def}
     return sorted(op for op in ops - functions if not hasattr(tf.raw_ops, op) or op in PYTHON_OPS)
@@ -66,8 +64,8 @@ def _queries(rows, signature):
     """``rank_tf_example``'s rows: each row's user with every row's item as its candidates; others: ``rows``."""
     if signature != "rank_tf_example":
         return rows
-    candidates = {name: [row.get(name, "") for row in rows] for name in ("item_id", "item_features")}
-    return [{name: row.get(name, "") for name in ("user_id", "user_features", "history")} | candidates for row in rows]
+    candidates = {name: [row.get(name, "") for row in rows] for name in F.ITEM_RAW_FEATURES}
+    return [{name: row.get(name, "") for name in F.USER_RAW_FEATURES} | candidates for row in rows]
 
 
 def example_rows(rows, signature):
