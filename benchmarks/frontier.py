@@ -56,11 +56,10 @@ def case_metrics(scores: np.ndarray, cases, rows: Dict[str, int], columns: Dict[
     return {"cold": ranking_metrics(ranks[cold]), "warm": ranking_metrics(ranks[~cold]), "all": ranking_metrics(ranks)}
 
 
-def model_parts(model, model_dir: str, bench: Workbench, users: List[str], items: List[str]):
-    """(base logits, liker-space term at exposure 1), each [users, items], of PROMO-LS ``model`` exported at
-    ``model_dir``, through the export's embedding signatures: the user side is [e_u ; s z_u ; s] at the served
-    exposure s, the item side [h_i ; g_i P_i(m_i) ; c_i] (Eq. LS-6), so the two terms are the products of the first
-    d columns (d the base's width) and of the rest divided by s."""
+def exported_sides(model_dir: str, bench: Workbench, users: List[str], items: List[str]):
+    """(user side [users, width], item side [items, width]) of the model exported at ``model_dir``, through its
+    ``user_embeddings`` and ``item_embeddings`` signatures (float64; their inner product is ``serving_default``'s
+    logit for an item the user never liked)."""
     import tensorflow as tf
 
     loaded = tf.saved_model.load(model_dir)
@@ -73,23 +72,39 @@ def model_parts(model, model_dir: str, bench: Workbench, users: List[str], items
     item_side = loaded.signatures["item_embeddings"](
         item_id=tf.constant(items), item_features=tf.constant([item_features.get(i, "") for i in items]),
     )["embedding"].numpy().astype(np.float64)
+    return user_side, item_side
+
+
+def model_parts(model, model_dir: str, bench: Workbench, users: List[str], items: List[str]):
+    """(base logits, liker-space term at exposure 1), each [users, items], of PROMO-LS ``model`` exported at
+    ``model_dir``: the user side is [e_u ; s z_u ; s] at the served exposure s, the item side
+    [h_i ; g_i P_i(m_i) ; c_i] (Eq. LS-6), so the two terms are the products of the first d columns (d the base's
+    width) and of the rest divided by s."""
+    user_side, item_side = exported_sides(model_dir, bench, users, items)
     d, exposure = model.user_tower.output_shape[-1], float(model.exposure.numpy())
     if exposure == 0:
         raise ValueError("the model serves exposure 0 (PromoConfig.cold_exposure): its user side keeps no liker term to sweep")
     return user_side[:, :d] @ item_side[:, :d].T, user_side[:, d:] @ item_side[:, d:].T / exposure
 
 
-def curves(bench: Workbench, seed: int, scratch: str, base_config=None) -> Dict[str, Dict[str, dict]]:
-    """{curve: {setting: {view: metrics}}} of one seed (module docstring), PROMO-LS on the base of the TrainingConfig
-    overrides ``base_config`` (None: the default base)."""
+def case_views(bench: Workbench, seed: int):
+    """(users, items, views) of one seed: the held-out users and the catalogue, in the row and column order of a
+    score matrix [users, items], and the function from such a matrix to {"full": metrics, "sampled": metrics}."""
     full, sampled = bench.cases("full", seed), bench.cases("sampled", seed)
     users = sorted({case.user_id for case in full})
     items = [str(i) for i in bench.items_index]
     rows, columns = {u: n for n, u in enumerate(users)}, {i: n for n, i in enumerate(items)}
 
-    def views(scores):
+    def views(scores: np.ndarray) -> Dict[str, dict]:
         return {"full": case_metrics(scores, full, rows, columns), "sampled": case_metrics(scores, sampled, rows, columns)}
 
+    return users, items, views
+
+
+def curves(bench: Workbench, seed: int, scratch: str, base_config=None) -> Dict[str, Dict[str, dict]]:
+    """{curve: {setting: {view: metrics}}} of one seed (module docstring), PROMO-LS on the base of the TrainingConfig
+    overrides ``base_config`` (None: the default base)."""
+    users, items, views = case_views(bench, seed)
     result: Dict[str, Dict[str, dict]] = {}
     for curve, settings in (("PROMO-LS (exposure s)", {}), ("PROMO-LS, whole-catalogue term (not adopted)", CATALOGUE_TERM)):
         model = bench.fit({"seed": seed, "variant": "promo_ls", **settings}, bench.base_dir(seed, **(base_config or {})))

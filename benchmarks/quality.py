@@ -15,6 +15,8 @@ is trained from its seed's base, seeded, in one process.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
 import json
 import os
 import sys
@@ -149,6 +151,13 @@ def run_pipeline_once(dataset: str, root: str, data_dir=None) -> None:
         raise RuntimeError(f"the pipeline failed on {dataset}")
 
 
+def base_folder(config, transform_id: str) -> str:
+    """The folder name of a base trained with TrainingConfig ``config`` on Transform output ``transform_id``: readable
+    parts and a digest of every field, so a changed default never finds a base trained under the old one."""
+    digest = hashlib.sha256(json.dumps(dataclasses.asdict(config), sort_keys=True).encode()).hexdigest()[:10]
+    return f"base-transform{transform_id}-seed{config.seed}-epochs{config.epochs}-{config.objective}-{digest}"
+
+
 class Workbench:
     """A pipeline run's Transform output and held-out split, loaded once, to train and rank models in-process
     (used by :func:`main` and by benchmarks/tune.py)."""
@@ -195,12 +204,7 @@ class Workbench:
         from trainer.task import TrainingConfig, train_base_model
 
         config = TrainingConfig(seed=seed, **overrides)
-        default = TrainingConfig(seed=seed)
-        others = "".join(f"-{k}{v}" for k, v in sorted(overrides.items()) if k not in ("epochs", "objective") and v != getattr(default, k))
-        path = os.path.join(
-            self.root, "benchmark-models", self.dataset,
-            f"base-transform{os.path.basename(self.transform_graph)}-seed{seed}-epochs{config.epochs}-{config.objective}{others}",
-        )
+        path = os.path.join(self.root, "benchmark-models", self.dataset, base_folder(config, os.path.basename(self.transform_graph)))
         if not os.path.exists(os.path.join(path, "saved_model.pb")):
             base = train_base_model(self.tf_transform_output, self.train_files, self.eval_files, config, self.item_features)
             export_serving_model(base, self.tf_transform_output, path, item_features=self.item_features)

@@ -3,6 +3,7 @@ import argparse
 
 import pytest
 
+from benchmarks import quality
 from benchmarks.quality import LEARNING_FREE, base_overrides, collect, parse_args, tasks
 
 
@@ -40,3 +41,15 @@ def test_base_overrides_merge_the_epoch_and_objective_flags_with_the_base_json()
     args = parse_args(["--base-objective", "pointwise", "--base", '{"history_bag": true, "temperature": 0.5}'])
     assert base_overrides(args) == {"objective": "pointwise", "history_bag": True, "temperature": 0.5}
     assert base_overrides(parse_args(["--base-epochs", "3"])) == {"epochs": 3}
+
+
+def test_a_base_folder_names_every_field_of_its_config():
+    """A cached base is found again only under the same config: a changed default (temperature here) is a new folder."""
+    from trainer.task import TrainingConfig
+
+    config = TrainingConfig(seed=1)
+    folder = quality.base_folder(config, "5")
+    assert folder == quality.base_folder(TrainingConfig(seed=1), "5")
+    assert folder.startswith(f"base-transform5-seed1-epochs{config.epochs}-{config.objective}-")
+    assert folder != quality.base_folder(TrainingConfig(seed=1, temperature=config.temperature + 0.1), "5")
+    assert folder != quality.base_folder(config, "6")

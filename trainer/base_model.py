@@ -4,8 +4,9 @@ User tower: user id embedding, the mean of the user's feature-token embeddings, 
 history's item embeddings (the last HISTORY_LENGTH) and, with TowerConfig.history_bag, the mean of a second item
 embedding over the whole history (every column of HISTORY_INDICES: up to MAX_HISTORY earlier training likes when
 Transform ran with whole_history), through an MLP. Item tower: item id embedding and the mean of the item's
-feature-token embeddings, through an MLP. Score: the inner product of the two vectors, trained as a logit
-with binary cross-entropy on logged and sampled negatives (the L_rec of Eq. 3 and 13).
+feature-token embeddings, through an MLP. Score: the inner product of the two vectors, a logit. trainer/task.py
+trains it (by default a softmax over the catalogue; with compile_for_training, binary cross-entropy on logged and
+sampled negatives, the L_rec of Eq. 3 and 13).
 """
 from __future__ import annotations
 
@@ -112,9 +113,16 @@ def build_two_tower(sizes: VocabularySizes, config: TowerConfig = TowerConfig())
     return keras.Model(inputs, tf.reshape(logit, [-1]), name="two_tower")
 
 
-def compile_for_training(model: keras.Model, learning_rate: float) -> keras.Model:
+def adam(learning_rate: float, weight_decay: float = 0.0) -> keras.optimizers.Optimizer:
+    """The base's optimizer: Adam, with decoupled weight decay when ``weight_decay`` > 0 (each step every weight
+    w <- w - learning_rate * weight_decay * w besides Adam's update; Keras' own implementation)."""
+    return keras.optimizers.Adam(learning_rate, weight_decay=weight_decay or None)
+
+
+def compile_for_training(model: keras.Model, learning_rate: float, weight_decay: float = 0.0) -> keras.Model:
+    """``model`` compiled for the pointwise objective: binary cross-entropy on its logits, AUC as the metric."""
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=adam(learning_rate, weight_decay),
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
         metrics=[keras.metrics.AUC(from_logits=True, name="auc")],
     )

@@ -1,8 +1,9 @@
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from trainer.base_model import (
-    ITEM_INPUTS, USER_INPUTS, TowerConfig, VocabularySizes, build_two_tower, build_user_tower, compile_for_training,
+    ITEM_INPUTS, USER_INPUTS, TowerConfig, VocabularySizes, adam, build_two_tower, build_user_tower, compile_for_training,
 )
 from transforms import features as F
 
@@ -64,3 +65,11 @@ def test_the_recent_window_is_the_last_columns_of_any_history_width():
     wide = dict(batch, **{F.HISTORY_INDICES: np.concatenate(
         [np.random.default_rng(4).integers(1, SIZES.items + 1, (3, F.MAX_HISTORY - F.HISTORY_LENGTH)), batch[F.HISTORY_INDICES]], axis=1)})
     np.testing.assert_allclose(tower(wide).numpy(), tower(batch).numpy(), rtol=1e-6)  # older items: unread
+
+
+@pytest.mark.parametrize("weight_decay, expected", [(0.0, 2.0), (0.5, 2.0 - 2.0 * 0.1 * 0.5)])
+def test_adam_decays_each_weight_by_learning_rate_times_weight_decay(weight_decay, expected):
+    """With a zero gradient Adam's own step is 0, so what moves the weight is the decay alone: w - lr * wd * w."""
+    weight = tf.Variable([2.0])
+    adam(0.1, weight_decay).apply_gradients([(tf.zeros([1]), weight)])
+    assert weight.numpy()[0] == pytest.approx(expected)

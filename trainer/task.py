@@ -15,7 +15,7 @@ import tensorflow_transform as tft
 from tfx import v1 as tfx
 
 from trainer.base_model import (
-    MODEL_INPUTS, TowerConfig, VocabularySizes, build_two_tower, compile_for_training,
+    MODEL_INPUTS, TowerConfig, VocabularySizes, adam, build_two_tower, compile_for_training,
 )
 from trainer.base_retrieval import BaseRetrieval, uses_full_softmax
 from trainer.catalogue_recall import catalogue_recall
@@ -36,6 +36,9 @@ class TrainingConfig(TowerConfig):
     epochs: int = 10
     batch_size: int = 1024  # transformed examples per step (the softmax objective uses their positives, ~1 in 5.6)
     learning_rate: float = 2e-3
+    # Adam's decoupled weight decay (Keras' weight_decay: every step, each weight -= weight * lr * weight_decay);
+    # 0: none. Tried on eval, not adopted (benchmarks/results/tune-ml-100k-eval-base.md).
+    weight_decay: float = 0.0
     seed: int = 0
 
     def __post_init__(self):
@@ -81,13 +84,13 @@ def train_base_model(
     recall = catalogue_recall(model, model.get_layer("user_tower"), model.get_layer("item_tower"), tf_transform_output,
                               eval_files, likes, item_features, dataset_factory)
     if config.objective == "pointwise":
-        trained = compile_for_training(model, config.learning_rate)
+        trained = compile_for_training(model, config.learning_rate, config.weight_decay)
     else:
         counts = None  # the in-batch path's sampling correction: each item's training positives
         if not uses_full_softmax(len(item_features)):
             counts = np.bincount(likes[1], minlength=len(item_features))
         trained = BaseRetrieval(model, item_features, counts, config.temperature)
-        trained.compile(optimizer=tf.keras.optimizers.Adam(config.learning_rate))
+        trained.compile(optimizer=adam(config.learning_rate, config.weight_decay))
     # the recall first: the callbacks after it (TensorBoard) see it in the epoch's logs
     trained.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=[recall, *callbacks])
     return model
