@@ -56,10 +56,16 @@ def transformed_dataset(
 
 def training_positives(train_files: List[str], tf_transform_output, dataset_factory: DatasetFactory = file_dataset_factory):
     """(users, items): the user and item index of every positive transformed training example, in file order."""
-    users, items = [], []
     dataset = transformed_dataset(train_files, tf_transform_output, 8192, (F.USER_INDEX, F.ITEM_INDEX), False, dataset_factory=dataset_factory)
-    for features, labels in dataset.as_numpy_iterator():
-        positive = labels.reshape(-1) == 1
-        users.append(features[F.USER_INDEX][positive])
-        items.append(features[F.ITEM_INDEX][positive])
-    return np.concatenate(users), np.concatenate(items)
+    return concatenate_pairs([positive_pairs(features, labels) for features, labels in dataset.as_numpy_iterator()])
+
+
+def positive_pairs(features, labels):
+    """(users, items) of one numpy batch's positive examples."""
+    positive = labels.reshape(-1) == 1
+    return features[F.USER_INDEX][positive], features[F.ITEM_INDEX][positive]
+
+
+def concatenate_pairs(pairs):
+    """One (users, items) from the (users, items) of each batch, in order."""
+    return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])

@@ -63,8 +63,13 @@ def collect_item_features(dataset: tf.data.Dataset, n_rows: int) -> np.ndarray:
     ITEM_INDEX and ITEM_FEATURE_INDICES (the last example of an item wins; rows never seen stay empty)."""
     table = np.zeros((n_rows, F.MAX_ITEM_TOKENS), np.int64)
     for features, _ in dataset.as_numpy_iterator():
-        table[features[F.ITEM_INDEX]] = features[F.ITEM_FEATURE_INDICES]
+        keep_item_features(table, features)
     return table
+
+
+def keep_item_features(table: np.ndarray, features) -> None:
+    """Writes one numpy batch's item feature bags into ``table`` at their item index (a later example wins)."""
+    table[features[F.ITEM_INDEX]] = features[F.ITEM_FEATURE_INDICES]
 
 
 def item_feature_table(tf_transform_output, train_files: List[str], dataset_factory=None) -> np.ndarray:
@@ -80,6 +85,24 @@ def item_feature_table(tf_transform_output, train_files: List[str], dataset_fact
         dataset_factory=dataset_factory or file_dataset_factory,
     )
     return collect_item_features(dataset, sizes.items)
+
+
+def training_tables(tf_transform_output, train_files: List[str], dataset_factory=None):
+    """(:func:`item_feature_table`, trainer/inputs.py's ``training_positives``) from one pass over the transformed
+    training examples instead of two: the BaseTrainer needs both, and each pass parses every training row."""
+    from trainer.base_model import VocabularySizes
+    from trainer.inputs import concatenate_pairs, file_dataset_factory, positive_pairs, transformed_dataset
+
+    table = np.zeros((VocabularySizes.from_transform_output(tf_transform_output).items, F.MAX_ITEM_TOKENS), np.int64)
+    dataset = transformed_dataset(
+        train_files, tf_transform_output, 8192, (F.USER_INDEX, F.ITEM_INDEX, F.ITEM_FEATURE_INDICES), False,
+        dataset_factory=dataset_factory or file_dataset_factory,
+    )
+    pairs = []
+    for features, labels in dataset.as_numpy_iterator():
+        keep_item_features(table, features)
+        pairs.append(positive_pairs(features, labels))
+    return table, concatenate_pairs(pairs)
 
 
 def catalogue_features(model, tf_transform_output, train_files: List[str], dataset_factory=None) -> np.ndarray:

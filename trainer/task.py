@@ -22,7 +22,7 @@ from trainer.catalogue_recall import catalogue_recall
 from trainer.export import export_serving_model
 from trainer.inputs import DatasetFactory, file_dataset_factory, training_positives, transformed_dataset
 from trainer.reproducibility import make_reproducible
-from trainer.retrieval import item_feature_table
+from trainer.retrieval import training_tables
 from transforms import features as F
 
 
@@ -65,13 +65,15 @@ def training_logs(fn_args: tfx.components.FnArgs) -> tf.keras.callbacks.TensorBo
 
 def train_base_model(
     tf_transform_output, train_files: List[str], eval_files: List[str], config: TrainingConfig, item_features: np.ndarray,
-    callbacks=(), dataset_factory: DatasetFactory = file_dataset_factory,
+    callbacks=(), dataset_factory: DatasetFactory = file_dataset_factory, likes=None,
 ) -> tf.keras.Model:
     """Trains the two-tower base on ``train_files`` with ``config.objective``, validating on ``eval_files`` after each
     epoch (with the Keras ``callbacks``: the same objective on both, and the whole-catalogue recall@10 of
     trainer/catalogue_recall.py on eval), reading both through ``dataset_factory``
     (trainer/inputs.py); ``item_features``: every catalogue row's feature bag (trainer/retrieval.py:
-    item_feature_table), the softmax objective's catalogue. Returns the two-tower model (what is exported)."""
+    item_feature_table), the softmax objective's catalogue; ``likes``: the training positives (users, items) when
+    the caller has them (trainer/retrieval.py: training_tables), else read here. Returns the two-tower model (what
+    is exported)."""
     make_reproducible(config.seed)
     width = tf_transform_output.transformed_feature_spec()[F.HISTORY_INDICES].shape[0]
     if config.history_bag and width < F.MAX_HISTORY:
@@ -80,7 +82,8 @@ def train_base_model(
     train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed, dataset_factory)
     evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False, dataset_factory=dataset_factory)
     model = build_two_tower(VocabularySizes.from_transform_output(tf_transform_output), config.tower_config())
-    likes = training_positives(train_files, tf_transform_output, dataset_factory)  # (users, items): the one pass
+    if likes is None:
+        likes = training_positives(train_files, tf_transform_output, dataset_factory)  # (users, items)
     recall = catalogue_recall(model, model.get_layer("user_tower"), model.get_layer("item_tower"), tf_transform_output,
                               eval_files, likes, item_features, dataset_factory)
     if config.objective == "pointwise":
@@ -102,9 +105,11 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     config = TrainingConfig.from_custom_config(fn_args.custom_config)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     factory = fn_args.data_accessor.tf_dataset_factory
-    # Each item's training feature bag: the softmax's catalogue and the recommend index (this model keeps it nowhere).
-    item_features = item_feature_table(tf_transform_output, fn_args.train_files, factory)
+    # Each item's training feature bag (the softmax's catalogue and the recommend index: this model keeps it nowhere)
+    # and the training positives, in one pass.
+    item_features, likes = training_tables(tf_transform_output, fn_args.train_files, factory)
     model = train_base_model(
-        tf_transform_output, fn_args.train_files, fn_args.eval_files, config, item_features, [training_logs(fn_args)], factory
+        tf_transform_output, fn_args.train_files, fn_args.eval_files, config, item_features, [training_logs(fn_args)], factory,
+        likes,
     )
     export_serving_model(model, tf_transform_output, fn_args.serving_model_dir, item_features=item_features)
