@@ -68,6 +68,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--beam-workers", type=at_least(0), default=1,
         help="Beam DirectRunner worker processes (0 = one per core)",
     )
+    parser.add_argument("--metadata-config", default=None, metavar="FILE",
+                        help="an ML Metadata ConnectionConfig in text format (e.g. a MySQL server's) to keep the run's "
+                             "metadata in, instead of SQLite under the output root; recorded there, so later runs, the "
+                             "refresh and the summary use it too (docs/robustness.md)")
     parser.add_argument("--no-cache", action="store_true", help="rerun every component instead of reusing results")
     parser.add_argument("--verbose", action="store_true", help="show everything: INFO logs of TFX, Beam and TensorFlow, and the known noise "
                              "(promo_env.KNOWN_NOISE) that is kept out by default")
@@ -146,6 +150,8 @@ def check_baseline(serving_root: str) -> None:
 
 
 def run_locked(args: argparse.Namespace, progress: ComponentProgress, root: str, data_dir: str) -> int:
+    if args.metadata_config:  # refused before anything runs
+        artifacts.read_connection_config(args.metadata_config)
     relocate(root)  # a moved or copied output root reads (and caches) its own files, not the original's
     check_baseline(os.path.join(root, "serving_model", configs.MODEL_NAME))
     settings = PrepareSettings(dataset=args.dataset, data_dir=args.data_dir, seed=args.seed,
@@ -172,9 +178,7 @@ def run_locked(args: argparse.Namespace, progress: ComponentProgress, root: str,
             epochs=epochs, variant=args.variant, whole_history=args.whole_history,
         ),
         beam_pipeline_args=configs.local_beam_args(args.beam_workers, "INFO" if args.verbose else "WARNING"),
-        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            artifacts.metadata_path(root, pipeline_name)
-        ),
+        metadata_connection_config=artifacts.pipeline_connection(root, pipeline_name, args.metadata_config),
         enable_cache=not args.no_cache,
     )
     started = time.monotonic()

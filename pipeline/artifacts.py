@@ -1,4 +1,8 @@
-"""Finding a local pipeline run's artifacts through its ML Metadata store (``<root>/metadata/<pipeline>/metadata.db``).
+"""Finding a local pipeline run's artifacts through its ML Metadata store: by default SQLite at
+``<root>/metadata/<pipeline>/metadata.db``; a run started with ``local_runner.py --metadata-config FILE`` (an ML
+Metadata ConnectionConfig in text format, e.g. a MySQL server's) keeps its store there, and records the file's path in
+``<root>/metadata/<pipeline>/connection.json`` (the path only: the file, which may hold a password, is not copied),
+so later runs, the refresh and the summary of that root open the store the pipeline used.
 
 The store, not the folder layout, says which execution of a component finished: a folder glob would also find
 the output folder of an execution that failed or was killed half-way (the artifact folder exists from its start),
@@ -20,17 +24,76 @@ def metadata_path(output_root: str, pipeline_name: str) -> str:
     return os.path.join(output_root, "metadata", pipeline_name, "metadata.db")
 
 
+def connection_record(output_root: str, pipeline_name: str) -> str:
+    """Where a root records the connection config file of a store that is not its SQLite file (module docstring)."""
+    return os.path.join(output_root, "metadata", pipeline_name, CONNECTION_RECORD)
+
+
+CONNECTION_RECORD = "connection.json"
+
+
+def read_connection_config(path: str):
+    """The ML Metadata ConnectionConfig in text format at ``path``; refuses, naming the file, one that is missing or
+    does not parse."""
+    from google.protobuf import text_format
+    from ml_metadata.proto import metadata_store_pb2
+
+    from data.errors import DataError
+
+    try:
+        with open(path) as handle:
+            text = handle.read()
+    except OSError as error:
+        raise DataError(path, f"cannot read the ML Metadata connection config: {error.strerror}") from None
+    try:
+        config = text_format.Parse(text, metadata_store_pb2.ConnectionConfig())
+    except text_format.ParseError as error:
+        raise DataError(path, f"not an ML Metadata ConnectionConfig in text format: {error}") from None
+    if config.WhichOneof("config") is None:
+        raise DataError(path, "the ML Metadata connection config names no store (sqlite { ... } or mysql { ... })")
+    return config
+
+
+def pipeline_connection(output_root: str, pipeline_name: str, config_file=None):
+    """The ML Metadata connection a run of ``output_root`` uses: ``config_file`` (recorded for later runs, the
+    refresh and the summary), else the one recorded by an earlier run, else SQLite at :func:`metadata_path`."""
+    import json
+
+    from ml_metadata.proto import metadata_store_pb2
+
+    record = connection_record(output_root, pipeline_name)
+    if config_file is not None:
+        config_file = os.path.abspath(config_file)
+        config = read_connection_config(config_file)
+        os.makedirs(os.path.dirname(record), exist_ok=True)
+        with open(record, "w") as handle:
+            json.dump({"connection_config": config_file}, handle)
+        return config
+    if os.path.exists(record):
+        with open(record) as handle:
+            return read_connection_config(json.load(handle)["connection_config"])
+    config = metadata_store_pb2.ConnectionConfig()  # what TFX's sqlite_metadata_connection_config makes
+    config.sqlite.filename_uri = metadata_path(output_root, pipeline_name)
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+    os.makedirs(os.path.dirname(config.sqlite.filename_uri), exist_ok=True)
+    return config
+
+
+def has_run(output_root: str, pipeline_name: str) -> bool:
+    """Whether ``output_root`` holds a run of the pipeline: its SQLite store, or a recorded connection."""
+    return os.path.exists(metadata_path(output_root, pipeline_name)) or os.path.exists(connection_record(output_root, pipeline_name))
+
+
 def metadata_store(output_root: str, pipeline_name: str):
-    """The run's ML Metadata store, opened read-only."""
+    """The run's ML Metadata store (the one its pipeline used: :func:`pipeline_connection`); SQLite read-only."""
     from ml_metadata import metadata_store as mlmd
     from ml_metadata.proto import metadata_store_pb2
 
-    path = metadata_path(output_root, pipeline_name)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no pipeline metadata at {path}: run local_runner.py first")
-    config = metadata_store_pb2.ConnectionConfig()
-    config.sqlite.filename_uri = path
-    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    if not has_run(output_root, pipeline_name):
+        raise FileNotFoundError(f"no pipeline metadata at {metadata_path(output_root, pipeline_name)}: run local_runner.py first")
+    config = pipeline_connection(output_root, pipeline_name)
+    if config.HasField("sqlite"):
+        config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
     return mlmd.MetadataStore(config)
 
 

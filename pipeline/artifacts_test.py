@@ -94,3 +94,41 @@ def test_a_run_without_metadata_or_push_says_what_to_run(tmp_path):
     store.execution("Pusher", pb.Execution.COMPLETE, inputs={"model": model["model"]}, outputs={"pushed_model": "/p"}, pushed=False)
     with pytest.raises(FileNotFoundError, match="pushed no model"):
         artifacts.pushed_lineage(str(tmp_path), NAME)
+
+
+def test_a_root_whose_store_is_elsewhere_is_read_through_its_recorded_connection(tmp_path):
+    """--metadata-config: the store lives outside the root (a SQLite file standing in for a MySQL server here); the
+    root records the config's path, and every later lookup of that root opens that store."""
+    server = Store(str(tmp_path / "server"))
+    server.execution("Transform", pb.Execution.COMPLETE, outputs={"transform_graph": "/elsewhere/graph"})
+    config = tmp_path / "connection.pbtxt"
+    config.write_text(f'sqlite {{ filename_uri: "{artifacts.metadata_path(str(tmp_path / "server"), NAME)}" }}\n')
+    root = str(tmp_path / "runs")
+    assert not artifacts.has_run(root, NAME)
+    given = artifacts.pipeline_connection(root, NAME, str(config))
+    assert given.sqlite.filename_uri.endswith(os.path.join("server", "metadata", NAME, "metadata.db"))
+    assert artifacts.has_run(root, NAME) and not os.path.exists(artifacts.metadata_path(root, NAME))
+    assert artifacts.pipeline_connection(root, NAME) == given  # a later run without the option: the recorded one
+    assert artifacts.latest_artifact(root, NAME, "Transform", "transform_graph") == "/elsewhere/graph"
+    assert "password" not in open(artifacts.connection_record(root, NAME)).read() and str(config) in open(artifacts.connection_record(root, NAME)).read()
+
+
+def test_without_a_connection_config_a_root_keeps_its_store_in_sqlite_beside_the_run(tmp_path):
+    config = artifacts.pipeline_connection(str(tmp_path), NAME)
+    assert config.sqlite.filename_uri == artifacts.metadata_path(str(tmp_path), NAME)
+    assert os.path.isdir(os.path.dirname(config.sqlite.filename_uri)) and not artifacts.has_run(str(tmp_path), NAME)
+
+
+@pytest.mark.parametrize("text, message", [
+    (None, "cannot read"), ("sqlite { no_such_field: 1 }", "not an ML Metadata ConnectionConfig"), ("", "names no store"),
+])
+def test_a_bad_connection_config_is_refused_naming_the_file_and_nothing_is_recorded(tmp_path, text, message):
+    from data.errors import DataError
+
+    config = tmp_path / "connection.pbtxt"
+    if text is not None:
+        config.write_text(text)
+    with pytest.raises(DataError, match=message) as raised:
+        artifacts.pipeline_connection(str(tmp_path / "runs"), NAME, str(config))
+    assert str(config) in str(raised.value)
+    assert not os.path.exists(artifacts.connection_record(str(tmp_path / "runs"), NAME))

@@ -66,6 +66,9 @@ CASES = [
     ("local_runner: the baseline model predates rank_tf_example", LOCAL_RUNNER,
      lambda t: ["--data-dir", _ml1m(t / "raw"), "--output-root", _old_root(t)],
      "this pushed model has no rank_tf_example signature: older code exported it"),
+    ("local_runner: a --metadata-config that is not a ConnectionConfig", LOCAL_RUNNER,
+     lambda t: ["--data-dir", _ml1m(t / "raw"), "--output-root", str(t / "runs"), "--metadata-config", _connection(t, "mysql {")],
+     "connection.pbtxt: not an ML Metadata ConnectionConfig in text format"),
     ("refresh: a bad label", REFRESH,
      lambda t: ["--feedback", _feedback(t, "user_id,item_id,label\nu1,i1,1\nu2,i1,7\n"), "--output-root", str(t)],
      "row 3, field 'label'"),
@@ -100,6 +103,12 @@ def _old_root(tmp_path) -> str:
     version.mkdir(parents=True)
     (version / "saved_model.pb").write_bytes(saved.SerializeToString())
     return str(tmp_path / "old")
+
+
+def _connection(tmp_path, text):
+    path = tmp_path / "connection.pbtxt"
+    path.write_text(text)
+    return str(path)
 
 
 def _feedback(tmp_path, text):

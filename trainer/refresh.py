@@ -46,7 +46,7 @@ from data.errors import DataError, reported
 from data.feedback import read_feedback_files
 from data.outputs import exclusive, owner_alive, owner_tag, remove_leftover, root_lock
 from pipeline import configs
-from pipeline.artifacts import metadata_path, pushed_lineage, split_files
+from pipeline.artifacts import has_run, metadata_path, pushed_lineage, split_files
 from pipeline.relocation import relocate
 from transforms import features as F
 from transforms.pinnacle_value import pinnacle_value
@@ -73,7 +73,7 @@ class RunArtifacts:
         name = configs.pipeline_name(dataset)
         data_dir = os.path.join(output_root, "data", dataset)
         run_first = _run_pipeline_first(dataset, output_root)
-        if not os.path.exists(metadata_path(output_root, name)):
+        if not has_run(output_root, name):
             raise DataError(output_root, f"no pipeline run of {dataset} here (no {metadata_path(output_root, name)}): {run_first}")
         try:
             served = pushed_lineage(output_root, name)  # the pushed model and what it was trained from
