@@ -131,9 +131,13 @@ def _mean_std(values: List[float]) -> str:
     return f"{values.mean():.1f} ± {values.std(ddof=1) if len(values) > 1 else 0.0:.1f}"
 
 
+# The (view, targets, metric) columns of the tables here and in benchmarks/tune.py.
+COLUMNS = [("full", "cold", "HR@10"), ("full", "warm", "HR@10"), ("full", "all", "HR@10"), ("full", "all", "NDCG@10"),
+           ("sampled", "cold", "HR@10"), ("sampled", "cold", "NDCG@10"), ("sampled", "all", "HR@10")]
+
+
 def markdown(per_seed: List[dict], seeds: List[int], elapsed: float) -> str:
-    columns = [("full", "cold", "HR@10"), ("full", "warm", "HR@10"), ("full", "all", "HR@10"), ("full", "all", "NDCG@10"),
-               ("sampled", "cold", "HR@10"), ("sampled", "cold", "NDCG@10"), ("sampled", "all", "HR@10")]
+    columns = COLUMNS
     lines = [
         f"Wall time {elapsed / 60:.1f} min; seeds {seeds} (mean ± sample std over seeds, x100). `full`: each held-out positive "
         "against every item its user never touched; `sampled`: against 100 of them (the paper's protocol).", "",

@@ -175,9 +175,10 @@ class Workbench:
         self.tf_transform_output = tft.TFTransformOutput(self.transform_graph)
         self.train_files = transformed_files(root, pipeline_name, "train")
         self.eval_files = transformed_files(root, pipeline_name, "eval")
-        from trainer.retrieval import item_feature_table
+        from trainer.retrieval import training_tables
 
-        self.item_features = item_feature_table(self.tf_transform_output, self.train_files)  # for the recommend index
+        # the recommend index's feature bags, and the training positives a base trains on (one pass for both)
+        self.item_features, self.positive_rows = training_tables(self.tf_transform_output, self.train_files)
         data = os.path.join(root, "data", dataset)
         self.split_frame = pd.read_csv(os.path.join(data, "canonical", "interactions.csv"), dtype={"user_id": str, "item_id": str})
         self.users = pd.read_csv(os.path.join(data, "canonical", "users.csv"), dtype=str, keep_default_na=False)
@@ -204,11 +205,23 @@ class Workbench:
         from trainer.task import TrainingConfig, train_base_model
 
         config = TrainingConfig(seed=seed, **overrides)
-        path = os.path.join(self.root, "benchmark-models", self.dataset, base_folder(config, os.path.basename(self.transform_graph)))
-        if not os.path.exists(os.path.join(path, "saved_model.pb")):
-            base = train_base_model(self.tf_transform_output, self.train_files, self.eval_files, config, self.item_features)
+        path = self.base_path(seed, **overrides)
+        if not self.has_base(seed, **overrides):
+            base = train_base_model(self.tf_transform_output, self.train_files, self.eval_files, config, self.item_features,
+                                    positives=self.positive_rows)
             export_serving_model(base, self.tf_transform_output, path, item_features=self.item_features)
         return path
+
+    def base_path(self, seed: int, **overrides) -> str:
+        """Where :meth:`base_dir` keeps the base of ``seed`` and ``overrides``."""
+        from trainer.task import TrainingConfig
+
+        config = TrainingConfig(seed=seed, **overrides)
+        return os.path.join(self.root, "benchmark-models", self.dataset, base_folder(config, os.path.basename(self.transform_graph)))
+
+    def has_base(self, seed: int, **overrides) -> bool:
+        """Whether an earlier run left that base under the output root (:meth:`base_dir` then reads it back)."""
+        return os.path.exists(os.path.join(self.base_path(seed, **overrides), "saved_model.pb"))
 
     def fit(self, custom_config: Dict, base_dir: str, callbacks=()):
         """The prompt stage of ``custom_config`` (PromoConfig keys) trained on ``base_dir``, with the Keras

@@ -42,7 +42,7 @@ import numpy as np
 
 from data.errors import reported
 from benchmarks import report
-from benchmarks.frontier import case_views, exported_sides
+from benchmarks.frontier import COLUMNS, case_views, exported_sides
 from benchmarks.quality import Workbench, base_overrides, workbench_arguments
 from evaluation.scoring import evaluate
 
@@ -92,13 +92,9 @@ def summarize_base(runs: List[Dict]) -> Dict[str, float]:
         return np.array([r[view][group][metric] for r in runs]) * 100
 
     summary = {f"{view} {group} {metric}": float(values(view, group, metric).mean())
-               for view, group, metric in BASE_COLUMNS}
+               for view, group, metric in COLUMNS}
     summary["full all HR@10 std"] = float(values("full", "all", "HR@10").std(ddof=1)) if len(runs) > 1 else 0.0
     return summary
-
-
-BASE_COLUMNS = [("full", "cold", "HR@10"), ("full", "warm", "HR@10"), ("full", "all", "HR@10"), ("full", "all", "NDCG@10"),
-                ("sampled", "cold", "HR@10"), ("sampled", "all", "HR@10")]
 
 
 def select_base(summaries: List[Dict[str, float]]) -> int:
@@ -111,19 +107,21 @@ def select_base(summaries: List[Dict[str, float]]) -> int:
     return best if margin > noise else 0
 
 
-def markdown_base(points, summaries, chosen, args, elapsed) -> str:
+def markdown_base(points, summaries, chosen, args, elapsed, read_back: int) -> str:
     lines = [
-        f"Eval split; the base (TrainingConfig overrides of the defaults); seeds {args.seeds}; wall time {elapsed / 60:.1f} min. "
+        f"Eval split; the base (TrainingConfig overrides of the defaults); seeds {args.seeds}; wall time {elapsed / 60:.1f} min "
+        f"({len(points) * len(args.seeds) - read_back} of {len(points) * len(args.seeds)} bases trained by this run, the "
+        "others read back from the output root's benchmark-models, where an earlier run of the same code left them). "
         "Means over seeds, x100 (± the seed std of full all HR@10). `full`: each held-out positive against every item its "
         "user never touched; `sampled`: against 100 of them.",
         "Selection: the highest full all HR@10; the defaults (first row) stay unless another point beats them by more "
         "than the larger of the two seed stds.",
         "",
-        "| point | " + " | ".join(" ".join(c) for c in BASE_COLUMNS) + " | chosen |",
-        "|---" * (len(BASE_COLUMNS) + 2) + "|",
+        "| point | " + " | ".join(" ".join(c) for c in COLUMNS) + " | chosen |",
+        "|---" * (len(COLUMNS) + 2) + "|",
     ]
     for i, (point, s) in enumerate(zip(points, summaries)):
-        cells = [f"{s[' '.join(c)]:.1f}" for c in BASE_COLUMNS]
+        cells = [f"{s[' '.join(c)]:.1f}" for c in COLUMNS]
         cells[2] += f" ± {s['full all HR@10 std']:.1f}"
         lines.append(f"| `{json.dumps(point)}` | " + " | ".join(cells) + f" | {'**yes**' if i == chosen else ''} |")
     return "\n".join(lines)
@@ -144,19 +142,22 @@ def tune_prompt(bench: Workbench, args, points) -> List[List[Dict]]:
     return runs
 
 
-def tune_base(bench: Workbench, args, points) -> List[List[Dict]]:
-    """{"full": metrics, "sampled": metrics} of every point (TrainingConfig overrides) and seed: the base trained
-    with them (or read from an earlier run's copy) and scored through its exported embeddings."""
+def tune_base(bench: Workbench, args, points):
+    """({"full": metrics, "sampled": metrics} of every point (TrainingConfig overrides) and seed: the base trained
+    with them (or read from an earlier run's copy) and scored through its exported embeddings; how many were read)."""
     runs: List[List[Dict]] = [[] for _ in points]
+    read_back = 0
     for seed in args.seeds:
         users, items, views = case_views(bench, seed)
         for n, point in enumerate(points):
-            user_side, item_side = exported_sides(bench.base_dir(seed, **{**base_overrides(args), **point}), bench, users, items)
+            overrides = {**base_overrides(args), **point}
+            read_back += bench.has_base(seed, **overrides)
+            user_side, item_side = exported_sides(bench.base_dir(seed, **overrides), bench, users, items)
             runs[n].append(views(user_side @ item_side.T))
             full = runs[n][-1]["full"]
             print(f"[tune] {n + 1}/{len(points)} seed {seed} {json.dumps(point)}: full cold/warm/all HR@10 "
                   f"{100 * full['cold']['HR@10']:.1f}/{100 * full['warm']['HR@10']:.1f}/{100 * full['all']['HR@10']:.1f}", flush=True)
-    return runs
+    return runs, read_back
 
 
 def markdown(points, summaries, chosen, args, elapsed) -> str:
@@ -187,10 +188,10 @@ def main(argv=None) -> int:
     started = time.monotonic()
     bench = Workbench.from_args(args, "eval")
     if args.stage == "base":
-        runs = tune_base(bench, args, points)
+        runs, read_back = tune_base(bench, args, points)
         summaries = [summarize_base(r) for r in runs]
         chosen, name, what = select_base(summaries), f"tune-{args.dataset}-eval-base", "the base"
-        body = markdown_base(points, summaries, chosen, args, time.monotonic() - started)
+        body = markdown_base(points, summaries, chosen, args, time.monotonic() - started, read_back)
     else:
         runs = tune_prompt(bench, args, points)
         summaries = [summarize(r) for r in runs]

@@ -24,12 +24,12 @@ def metadata_path(output_root: str, pipeline_name: str) -> str:
     return os.path.join(output_root, "metadata", pipeline_name, "metadata.db")
 
 
+CONNECTION_RECORD = "connection.json"
+
+
 def connection_record(output_root: str, pipeline_name: str) -> str:
     """Where a root records the connection config file of a store that is not its SQLite file (module docstring)."""
     return os.path.join(output_root, "metadata", pipeline_name, CONNECTION_RECORD)
-
-
-CONNECTION_RECORD = "connection.json"
 
 
 def read_connection_config(path: str):
@@ -59,7 +59,7 @@ def pipeline_connection(output_root: str, pipeline_name: str, config_file=None):
     refresh and the summary), else the one recorded by an earlier run, else SQLite at :func:`metadata_path`."""
     import json
 
-    from ml_metadata.proto import metadata_store_pb2
+    from tfx.orchestration.metadata import sqlite_metadata_connection_config
 
     record = connection_record(output_root, pipeline_name)
     if config_file is not None:
@@ -72,11 +72,7 @@ def pipeline_connection(output_root: str, pipeline_name: str, config_file=None):
     if os.path.exists(record):
         with open(record) as handle:
             return read_connection_config(json.load(handle)["connection_config"])
-    config = metadata_store_pb2.ConnectionConfig()  # what TFX's sqlite_metadata_connection_config makes
-    config.sqlite.filename_uri = metadata_path(output_root, pipeline_name)
-    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
-    os.makedirs(os.path.dirname(config.sqlite.filename_uri), exist_ok=True)
-    return config
+    return sqlite_metadata_connection_config(metadata_path(output_root, pipeline_name))  # makes the folder
 
 
 def has_run(output_root: str, pipeline_name: str) -> bool:

@@ -13,6 +13,8 @@ from tfx_bsl.public import tfxio
 
 from transforms import features as F
 
+# Rows the shuffled training reader holds and draws from (tfx_bsl's shuffle buffer; trainer/positive_rows.py replays it).
+SHUFFLE_BUFFER = 50_000
 # The signature of ``fn_args.data_accessor.tf_dataset_factory``: (file patterns, options, schema) -> dataset.
 DatasetFactory = Callable[[List[str], tfxio.TensorFlowDatasetOptions, schema_pb2.Schema], tf.data.Dataset]
 
@@ -46,7 +48,7 @@ def transformed_dataset(
         batch_size=batch_size,
         num_epochs=1,
         shuffle=shuffle,
-        shuffle_buffer_size=50_000,
+        shuffle_buffer_size=SHUFFLE_BUFFER,
         shuffle_seed=seed,
         reader_num_threads=1,  # one file at a time, in order: the same batches for a seed, whatever the machine
         label_key=F.LABEL_FLOAT,
@@ -57,15 +59,9 @@ def transformed_dataset(
 def training_positives(train_files: List[str], tf_transform_output, dataset_factory: DatasetFactory = file_dataset_factory):
     """(users, items): the user and item index of every positive transformed training example, in file order."""
     dataset = transformed_dataset(train_files, tf_transform_output, 8192, (F.USER_INDEX, F.ITEM_INDEX), False, dataset_factory=dataset_factory)
-    return concatenate_pairs([positive_pairs(features, labels) for features, labels in dataset.as_numpy_iterator()])
-
-
-def positive_pairs(features, labels):
-    """(users, items) of one numpy batch's positive examples."""
-    positive = labels.reshape(-1) == 1
-    return features[F.USER_INDEX][positive], features[F.ITEM_INDEX][positive]
-
-
-def concatenate_pairs(pairs):
-    """One (users, items) from the (users, items) of each batch, in order."""
-    return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
+    users, items = [], []
+    for features, labels in dataset.as_numpy_iterator():
+        positive = labels.reshape(-1) == 1
+        users.append(features[F.USER_INDEX][positive])
+        items.append(features[F.ITEM_INDEX][positive])
+    return np.concatenate(users), np.concatenate(items)

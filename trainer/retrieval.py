@@ -88,21 +88,16 @@ def item_feature_table(tf_transform_output, train_files: List[str], dataset_fact
 
 
 def training_tables(tf_transform_output, train_files: List[str], dataset_factory=None):
-    """(:func:`item_feature_table`, trainer/inputs.py's ``training_positives``) from one pass over the transformed
-    training examples instead of two: the BaseTrainer needs both, and each pass parses every training row."""
+    """(:func:`item_feature_table`, trainer/positive_rows.py's ``PositiveRows``) from one pass over the transformed
+    training examples: the BaseTrainer needs both, and each pass parses every training row."""
     from trainer.base_model import VocabularySizes
-    from trainer.inputs import concatenate_pairs, file_dataset_factory, positive_pairs, transformed_dataset
+    from trainer.inputs import file_dataset_factory
+    from trainer.positive_rows import read_positive_rows
 
-    table = np.zeros((VocabularySizes.from_transform_output(tf_transform_output).items, F.MAX_ITEM_TOKENS), np.int64)
-    dataset = transformed_dataset(
-        train_files, tf_transform_output, 8192, (F.USER_INDEX, F.ITEM_INDEX, F.ITEM_FEATURE_INDICES), False,
-        dataset_factory=dataset_factory or file_dataset_factory,
-    )
-    pairs = []
-    for features, labels in dataset.as_numpy_iterator():
-        keep_item_features(table, features)
-        pairs.append(positive_pairs(features, labels))
-    return table, concatenate_pairs(pairs)
+    sizes = VocabularySizes.from_transform_output(tf_transform_output)
+    table = np.zeros((sizes.items, F.MAX_ITEM_TOKENS), np.int64)
+    rows = read_positive_rows(tf_transform_output, train_files, table, sizes.users, dataset_factory or file_dataset_factory)
+    return table, rows
 
 
 def catalogue_features(model, tf_transform_output, train_files: List[str], dataset_factory=None) -> np.ndarray:

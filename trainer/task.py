@@ -7,7 +7,7 @@ sampled negatives (trainer/base_model.py: compile_for_training), kept for the ta
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -20,7 +20,8 @@ from trainer.base_model import (
 from trainer.base_retrieval import BaseRetrieval, uses_full_softmax
 from trainer.catalogue_recall import catalogue_recall
 from trainer.export import export_serving_model
-from trainer.inputs import DatasetFactory, file_dataset_factory, training_positives, transformed_dataset
+from trainer.inputs import DatasetFactory, file_dataset_factory, transformed_dataset
+from trainer.positive_rows import PositiveRows, positive_batches
 from trainer.reproducibility import make_reproducible
 from trainer.retrieval import training_tables
 from transforms import features as F
@@ -65,35 +66,38 @@ def training_logs(fn_args: tfx.components.FnArgs) -> tf.keras.callbacks.TensorBo
 
 def train_base_model(
     tf_transform_output, train_files: List[str], eval_files: List[str], config: TrainingConfig, item_features: np.ndarray,
-    callbacks=(), dataset_factory: DatasetFactory = file_dataset_factory, likes=None,
+    callbacks=(), dataset_factory: DatasetFactory = file_dataset_factory, positives: Optional[PositiveRows] = None,
 ) -> tf.keras.Model:
     """Trains the two-tower base on ``train_files`` with ``config.objective``, validating on ``eval_files`` after each
     epoch (with the Keras ``callbacks``: the same objective on both, and the whole-catalogue recall@10 of
     trainer/catalogue_recall.py on eval), reading both through ``dataset_factory``
     (trainer/inputs.py); ``item_features``: every catalogue row's feature bag (trainer/retrieval.py:
-    item_feature_table), the softmax objective's catalogue; ``likes``: the training positives (users, items) when
-    the caller has them (trainer/retrieval.py: training_tables), else read here. Returns the two-tower model (what
-    is exported)."""
+    item_feature_table), the softmax objective's catalogue; ``positives``: the training positives' inputs when the
+    caller has them (trainer/retrieval.py: training_tables), else read here. The softmax objective trains on them
+    from memory, in the batches the shuffled files give (trainer/positive_rows.py); the pointwise one reads the
+    files every epoch. Returns the two-tower model (what is exported)."""
     make_reproducible(config.seed)
     width = tf_transform_output.transformed_feature_spec()[F.HISTORY_INDICES].shape[0]
     if config.history_bag and width < F.MAX_HISTORY:
         raise ValueError(f"history_bag reads the whole history, but Transform kept the last {width} items only: "
                          "run the pipeline with --whole-history (local_runner.py, kubeflow_v2_runner.py)")
-    train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed, dataset_factory)
     evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False, dataset_factory=dataset_factory)
     model = build_two_tower(VocabularySizes.from_transform_output(tf_transform_output), config.tower_config())
-    if likes is None:
-        likes = training_positives(train_files, tf_transform_output, dataset_factory)  # (users, items)
+    if positives is None:
+        positives = training_tables(tf_transform_output, train_files, dataset_factory)[1]
+    likes = positives.likes
     recall = catalogue_recall(model, model.get_layer("user_tower"), model.get_layer("item_tower"), tf_transform_output,
                               eval_files, likes, item_features, dataset_factory)
     if config.objective == "pointwise":
         trained = compile_for_training(model, config.learning_rate, config.weight_decay)
+        train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed, dataset_factory)
     else:
         counts = None  # the in-batch path's sampling correction: each item's training positives
         if not uses_full_softmax(len(item_features)):
             counts = np.bincount(likes[1], minlength=len(item_features))
         trained = BaseRetrieval(model, item_features, counts, config.temperature)
         trained.compile(optimizer=adam(config.learning_rate, config.weight_decay))
+        train = positive_batches(positives, train_files, item_features, config.batch_size, config.seed)
     # the recall first: the callbacks after it (TensorBoard) see it in the epoch's logs
     trained.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=[recall, *callbacks])
     return model
@@ -106,10 +110,10 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     factory = fn_args.data_accessor.tf_dataset_factory
     # Each item's training feature bag (the softmax's catalogue and the recommend index: this model keeps it nowhere)
-    # and the training positives, in one pass.
-    item_features, likes = training_tables(tf_transform_output, fn_args.train_files, factory)
+    # and the training positives' inputs (what the softmax objective trains on), in one pass.
+    item_features, positives = training_tables(tf_transform_output, fn_args.train_files, factory)
     model = train_base_model(
         tf_transform_output, fn_args.train_files, fn_args.eval_files, config, item_features, [training_logs(fn_args)], factory,
-        likes,
+        positives,
     )
     export_serving_model(model, tf_transform_output, fn_args.serving_model_dir, item_features=item_features)
