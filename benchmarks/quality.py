@@ -175,10 +175,11 @@ class Workbench:
         self.tf_transform_output = tft.TFTransformOutput(self.transform_graph)
         self.train_files = transformed_files(root, pipeline_name, "train")
         self.eval_files = transformed_files(root, pipeline_name, "eval")
-        from trainer.retrieval import training_tables
+        from trainer.memory_input import read_training_rows
 
-        # the recommend index's feature bags, and the training positives a base trains on (one pass for both)
-        self.item_features, self.positive_rows = training_tables(self.tf_transform_output, self.train_files)
+        # the training positives the softmax base trains on, and the recommend index's feature bags (one pass)
+        self.base_rows = read_training_rows(self.tf_transform_output, self.train_files, False)
+        self.item_features = self.base_rows.item_features
         data = os.path.join(root, "data", dataset)
         self.split_frame = pd.read_csv(os.path.join(data, "canonical", "interactions.csv"), dtype={"user_id": str, "item_id": str})
         self.users = pd.read_csv(os.path.join(data, "canonical", "users.csv"), dtype=str, keep_default_na=False)
@@ -208,7 +209,7 @@ class Workbench:
         path = self.base_path(seed, **overrides)
         if not self.has_base(seed, **overrides):
             base = train_base_model(self.tf_transform_output, self.train_files, self.eval_files, config, self.item_features,
-                                    positives=self.positive_rows)
+                                    rows=self.base_rows)
             export_serving_model(base, self.tf_transform_output, path, item_features=self.item_features)
         return path
 

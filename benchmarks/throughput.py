@@ -22,7 +22,7 @@ import promo_env  # noqa: F401  (must precede TensorFlow)
 from data.errors import reported
 from benchmarks import report
 from pipeline import configs
-from pipeline.artifacts import latest_artifact, transformed_files
+from pipeline.artifacts import latest_artifact, transform_output_and_train_files
 
 
 def parse_args(argv=None):
@@ -58,8 +58,6 @@ def step_times(model, dataset, steps: int, warmup: int) -> np.ndarray:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    import tensorflow_transform as tft
-
     from trainer.base_model import MODEL_INPUTS, VocabularySizes, build_two_tower, compile_for_training
     from trainer.inputs import transformed_dataset
     from trainer.optimizers import LazyAdam
@@ -71,8 +69,7 @@ def main(argv=None) -> int:
 
     root = os.path.abspath(args.output_root)
     name = configs.pipeline_name(args.dataset)
-    tf_transform_output = tft.TFTransformOutput(latest_artifact(root, name, "Transform", "transform_graph"))
-    train_files = transformed_files(root, name, "train")
+    tf_transform_output, train_files = transform_output_and_train_files(root, name)
     base_dir = os.path.join(latest_artifact(root, name, "BaseTrainer", "model"), "Format-Serving")
     base_config, promo_config = TrainingConfig(), PromoConfig(variant=args.variant)
 

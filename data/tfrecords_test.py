@@ -19,6 +19,25 @@ def test_numeric_looking_ids_stay_strings_and_empty_bags_are_absent(tmp_path):
     assert sum(1 for _ in tf.data.TFRecordDataset(path, compression_type="GZIP")) == 2
 
 
+def test_encoded_rows_are_the_examples_built_value_by_value():
+    from data.tfrecords import encode_examples
+
+    columns = {"user_id": ["196", "7", None], "item_id": ["242", "0042", "x"], "timestamp": [881250949, 0, -1],
+               "label": [1, 0, 0], "cr": [0.0, 0.25, 1.0], "ir": [0.8, 0.0, 0.5],
+               "user_features": ["age=45 gender=M", "", ""], "item_features": ["", "g=1", ""], "history": ["51 86", "", "1"]}
+    for i, serialized in enumerate(encode_examples(columns)):
+        expected = tf.train.Example()
+        feature = expected.features.feature
+        for name in ("user_id", "item_id", "user_features", "item_features", "history"):
+            value = columns[name][i]
+            feature[name].bytes_list.value.extend([value.encode()] if value else [])
+        for name in ("timestamp", "label"):
+            feature[name].int64_list.value.append(columns[name][i])
+        for name in ("cr", "ir"):
+            feature[name].float_list.value.append(columns[name][i])
+        assert tf.train.Example.FromString(serialized) == expected, i
+
+
 def test_files_in_name_order_hold_the_rows_in_order(tmp_path):
     import pandas as pd
 

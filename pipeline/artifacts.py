@@ -196,3 +196,12 @@ def saved_model_proto(model_dir: str):
 def transformed_files(output_root: str, pipeline_name: str, split: str) -> list:
     """The files of one split of the newest finished Transform's transformed examples."""
     return split_files(latest_artifact(output_root, pipeline_name, "Transform", "transformed_examples"), split)
+
+
+def transform_output_and_train_files(output_root: str, pipeline_name: str):
+    """(tft.TFTransformOutput, train files) of the newest finished Transform: what training code outside a Trainer
+    run (benchmarks, tests) reads."""
+    import tensorflow_transform as tft
+
+    graph = tft.TFTransformOutput(latest_artifact(output_root, pipeline_name, "Transform", "transform_graph"))
+    return graph, transformed_files(output_root, pipeline_name, "train")

@@ -89,8 +89,8 @@ class CatalogueRecall(keras.callbacks.Callback):
 def catalogue_recall(model, user_fn: Callable, item_fn: Callable, tf_transform_output, eval_files, train_likes,
                      item_features: np.ndarray, dataset_factory, k: int = 10) -> CatalogueRecall:
     """The callback for a Trainer: eval positives read from the transformed eval examples (one pass, through
-    ``dataset_factory``); ``train_likes``: trainer/inputs.py's training_positives, which the Trainer reads once for
-    this and its own needs."""
+    ``dataset_factory``); ``train_likes``: (users, items) of the training positives (trainer/memory_input.py's
+    TrainingRows.likes, from the pass the Trainer makes for its own training input)."""
     from trainer.base_model import VocabularySizes
     from trainer.inputs import transformed_dataset
 

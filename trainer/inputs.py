@@ -13,7 +13,7 @@ from tfx_bsl.public import tfxio
 
 from transforms import features as F
 
-# Rows the shuffled training reader holds and draws from (tfx_bsl's shuffle buffer; trainer/positive_rows.py replays it).
+# Rows the shuffled training reader holds and draws from (tfx_bsl's shuffle buffer; trainer/memory_input.py replays it).
 SHUFFLE_BUFFER = 50_000
 # The signature of ``fn_args.data_accessor.tf_dataset_factory``: (file patterns, options, schema) -> dataset.
 DatasetFactory = Callable[[List[str], tfxio.TensorFlowDatasetOptions, schema_pb2.Schema], tf.data.Dataset]

@@ -17,7 +17,8 @@ from trainer.base_model import MODEL_INPUTS, VocabularySizes, compile_for_traini
 from trainer.catalogue_recall import catalogue_recall
 from trainer.baselines import build_baseline
 from trainer.export import export_serving_model
-from trainer.inputs import DatasetFactory, file_dataset_factory, training_positives, transformed_dataset
+from trainer.inputs import DatasetFactory, file_dataset_factory, transformed_dataset
+from trainer.memory_input import read_training_rows, replayed_batches
 from trainer.reproducibility import make_reproducible
 from trainer.retrieval import catalogue_features
 from trainer.task import training_logs
@@ -55,8 +56,8 @@ def item_tables(tf_transform_output, train_files: List[str], dataset_factory: Da
 
 
 def training_liker_space(tf_transform_output, likes, config: PromoConfig):
-    """The liker space (trainer/liker_space.py) of the training positives ``likes`` ((users, items): trainer/inputs.py's
-    training_positives)."""
+    """The liker space (trainer/liker_space.py) of the training positives ``likes`` ((users, items):
+    trainer/memory_input.py's TrainingRows.likes)."""
     sizes = VocabularySizes.from_transform_output(tf_transform_output)
     users, items = likes
     print(f"[promo] building the rank-{config.liker_rank} liker space over {len(users):,} training positives", flush=True)
@@ -79,19 +80,22 @@ def train_prompt_stage(
     if config.variant == "pretrain":
         return base
 
-    def examples(files, names, shuffle):
-        return transformed_dataset(files, tf_transform_output, config.batch_size, names, shuffle, config.seed, dataset_factory)
+    # every training row in memory (the one pass; trainer/memory_input.py): the epochs replay the shuffled files' batches
+    rows = read_training_rows(tf_transform_output, train_files, True, dataset_factory)
+    likes = rows.likes  # (users, items)
 
-    likes = training_positives(train_files, tf_transform_output, dataset_factory)  # (users, items): the one pass
+    def training(names):
+        return replayed_batches(rows, train_files, config.batch_size, config.seed, names)
+
+    def validation(names):
+        return transformed_dataset(eval_files, tf_transform_output, config.batch_size, names, False, config.seed, dataset_factory)
 
     def recall(model, user_fn, item_fn, item_features):  # the first callback: later ones (TensorBoard) log it
         return [catalogue_recall(model, user_fn, item_fn, tf_transform_output, eval_files, likes, item_features, dataset_factory), *callbacks]
 
     if config.variant == "finetune":
         towers = base.get_layer("user_tower"), base.get_layer("item_tower")
-        features = catalogue_features(base, tf_transform_output, train_files, dataset_factory)
-        return fine_tune(base, examples(train_files, MODEL_INPUTS, True), examples(eval_files, MODEL_INPUTS, False), config,
-                         recall(base, *towers, features))
+        return fine_tune(base, training(MODEL_INPUTS), validation(MODEL_INPUTS), config, recall(base, *towers, rows.item_features))
     tables = item_tables(tf_transform_output, train_files, dataset_factory)
     if config.variant in BASELINES:
         model = build_baseline(base, tables, config, likes)
@@ -101,7 +105,7 @@ def train_prompt_stage(
         model = PromoModel(base, tables, config)
     model.compile(optimizer=LazyAdam(config.learning_rate))
     names = MODEL_INPUTS + (F.IS_COLD,)
-    train, evaluation = examples(train_files, names, True), examples(eval_files, names, False)
+    train, evaluation = training(names), validation(names)
     first_batch, _ = next(iter(train))
     model({name: first_batch[name] for name in MODEL_INPUTS})  # records the serving inputs, which saving needs
     user_fn = model.user_embedding

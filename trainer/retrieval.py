@@ -87,19 +87,6 @@ def item_feature_table(tf_transform_output, train_files: List[str], dataset_fact
     return collect_item_features(dataset, sizes.items)
 
 
-def training_tables(tf_transform_output, train_files: List[str], dataset_factory=None):
-    """(:func:`item_feature_table`, trainer/positive_rows.py's ``PositiveRows``) from one pass over the transformed
-    training examples: the BaseTrainer needs both, and each pass parses every training row."""
-    from trainer.base_model import VocabularySizes
-    from trainer.inputs import file_dataset_factory
-    from trainer.positive_rows import read_positive_rows
-
-    sizes = VocabularySizes.from_transform_output(tf_transform_output)
-    table = np.zeros((sizes.items, F.MAX_ITEM_TOKENS), np.int64)
-    rows = read_positive_rows(tf_transform_output, train_files, table, sizes.users, dataset_factory or file_dataset_factory)
-    return table, rows
-
-
 def catalogue_features(model, tf_transform_output, train_files: List[str], dataset_factory=None) -> np.ndarray:
     """The model's own per-item feature table when it keeps one, else :func:`item_feature_table`."""
     if hasattr(model, "item_features"):

@@ -21,9 +21,8 @@ from trainer.base_retrieval import BaseRetrieval, uses_full_softmax
 from trainer.catalogue_recall import catalogue_recall
 from trainer.export import export_serving_model
 from trainer.inputs import DatasetFactory, file_dataset_factory, transformed_dataset
-from trainer.positive_rows import PositiveRows, positive_batches
+from trainer.memory_input import TrainingRows, read_training_rows, replayed_batches
 from trainer.reproducibility import make_reproducible
-from trainer.retrieval import training_tables
 from transforms import features as F
 
 
@@ -66,16 +65,16 @@ def training_logs(fn_args: tfx.components.FnArgs) -> tf.keras.callbacks.TensorBo
 
 def train_base_model(
     tf_transform_output, train_files: List[str], eval_files: List[str], config: TrainingConfig, item_features: np.ndarray,
-    callbacks=(), dataset_factory: DatasetFactory = file_dataset_factory, positives: Optional[PositiveRows] = None,
+    callbacks=(), dataset_factory: DatasetFactory = file_dataset_factory, rows: Optional[TrainingRows] = None,
 ) -> tf.keras.Model:
     """Trains the two-tower base on ``train_files`` with ``config.objective``, validating on ``eval_files`` after each
     epoch (with the Keras ``callbacks``: the same objective on both, and the whole-catalogue recall@10 of
     trainer/catalogue_recall.py on eval), reading both through ``dataset_factory``
     (trainer/inputs.py); ``item_features``: every catalogue row's feature bag (trainer/retrieval.py:
-    item_feature_table), the softmax objective's catalogue; ``positives``: the training positives' inputs when the
-    caller has them (trainer/retrieval.py: training_tables), else read here. The softmax objective trains on them
-    from memory, in the batches the shuffled files give (trainer/positive_rows.py); the pointwise one reads the
-    files every epoch. Returns the two-tower model (what is exported)."""
+    item_feature_table), the softmax objective's catalogue; ``rows``: the training rows in memory when the caller has
+    them (trainer/memory_input.py: the positives for the softmax objective, every row for the pointwise one), else
+    read here. Training replays the batches the shuffled files give from them. Returns the two-tower model (what is
+    exported)."""
     make_reproducible(config.seed)
     width = tf_transform_output.transformed_feature_spec()[F.HISTORY_INDICES].shape[0]
     if config.history_bag and width < F.MAX_HISTORY:
@@ -83,21 +82,21 @@ def train_base_model(
                          "run the pipeline with --whole-history (local_runner.py, kubeflow_v2_runner.py)")
     evaluation = transformed_dataset(eval_files, tf_transform_output, config.batch_size, MODEL_INPUTS, False, dataset_factory=dataset_factory)
     model = build_two_tower(VocabularySizes.from_transform_output(tf_transform_output), config.tower_config())
-    if positives is None:
-        positives = training_tables(tf_transform_output, train_files, dataset_factory)[1]
-    likes = positives.likes
+    pointwise = config.objective == "pointwise"
+    if rows is None or (pointwise and not rows.keep_all):
+        rows = read_training_rows(tf_transform_output, train_files, pointwise, dataset_factory)
+    likes = rows.likes
     recall = catalogue_recall(model, model.get_layer("user_tower"), model.get_layer("item_tower"), tf_transform_output,
                               eval_files, likes, item_features, dataset_factory)
-    if config.objective == "pointwise":
+    if pointwise:
         trained = compile_for_training(model, config.learning_rate, config.weight_decay)
-        train = transformed_dataset(train_files, tf_transform_output, config.batch_size, MODEL_INPUTS, True, config.seed, dataset_factory)
     else:
         counts = None  # the in-batch path's sampling correction: each item's training positives
         if not uses_full_softmax(len(item_features)):
             counts = np.bincount(likes[1], minlength=len(item_features))
         trained = BaseRetrieval(model, item_features, counts, config.temperature)
         trained.compile(optimizer=adam(config.learning_rate, config.weight_decay))
-        train = positive_batches(positives, train_files, item_features, config.batch_size, config.seed)
+    train = replayed_batches(rows, train_files, config.batch_size, config.seed, MODEL_INPUTS)
     # the recall first: the callbacks after it (TensorBoard) see it in the epoch's logs
     trained.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=[recall, *callbacks])
     return model
@@ -109,11 +108,11 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     config = TrainingConfig.from_custom_config(fn_args.custom_config)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     factory = fn_args.data_accessor.tf_dataset_factory
-    # Each item's training feature bag (the softmax's catalogue and the recommend index: this model keeps it nowhere)
-    # and the training positives' inputs (what the softmax objective trains on), in one pass.
-    item_features, positives = training_tables(tf_transform_output, fn_args.train_files, factory)
+    # The training rows the objective trains on and each item's training feature bag (the softmax's catalogue and
+    # the recommend index: this model keeps it nowhere), in one pass.
+    rows = read_training_rows(tf_transform_output, fn_args.train_files, config.objective == "pointwise", factory)
     model = train_base_model(
-        tf_transform_output, fn_args.train_files, fn_args.eval_files, config, item_features, [training_logs(fn_args)], factory,
-        positives,
+        tf_transform_output, fn_args.train_files, fn_args.eval_files, config, rows.item_features, [training_logs(fn_args)],
+        factory, rows,
     )
-    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir, item_features=item_features)
+    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir, item_features=rows.item_features)

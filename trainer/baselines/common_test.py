@@ -87,7 +87,7 @@ class StandInWorkbench(Workbench):
     """benchmarks/quality.py's Workbench over the stand-in run in ``root`` (no pipeline run)."""
 
     def __init__(self, root: str):
-        from trainer.retrieval import item_feature_table
+        from trainer.memory_input import read_training_rows
 
         self.dataset, self.root, self.split, self.transform_graph = "stand-in", root, "test", "stand-in-transform"
         self.tf_transform_output = StandInTransformOutput()
@@ -95,7 +95,8 @@ class StandInWorkbench(Workbench):
         self.train_files, self.eval_files = [f"{root}/train.gz"], [f"{root}/eval.gz"]
         write_transformed(frame, self.train_files[0])
         write_transformed(frame[::3].reset_index(drop=True), self.eval_files[0])
-        self.item_features = item_feature_table(self.tf_transform_output, self.train_files)
+        self.base_rows = read_training_rows(self.tf_transform_output, self.train_files, False)
+        self.item_features = self.base_rows.item_features
         self.users = pd.DataFrame({"user_id": USERS, "user_features": [user_features(u) for u in range(len(USERS))]})
         self.items = pd.DataFrame({"item_id": ITEMS, "item_features": ITEM_FEATURES})
         self.histories = {USERS[u]: " ".join(ITEMS[i] for i in LIKED[u]) for u in range(len(USERS))}

@@ -1,19 +1,18 @@
-"""trainer/positive_rows.py: the softmax base's in-memory input gives, batch by batch, the positives the shuffled file
-reader gives (so the trained base is the one the files would give), and trainer/retrieval.training_tables' one pass
-gives the tables of the separate passes it replaces."""
+"""trainer/memory_input.py: the Trainers' in-memory input gives, batch by batch, what the shuffled file reader gives
+(every row for the prompt stage, the positives for the softmax base), so the trained model is the one the files would
+give; and its one pass gives the tables of the separate passes it replaces."""
 import os
 
 import numpy as np
 import pytest
 import tensorflow as tf
-import tensorflow_transform as tft
 
 from pipeline import configs
-from pipeline.artifacts import latest_artifact, transformed_files
+from pipeline.artifacts import transform_output_and_train_files
 from trainer.base_model import MODEL_INPUTS
 from trainer.inputs import training_positives, transformed_dataset
-from trainer.positive_rows import interleave_cycle, interleaved_rows, positive_batches
-from trainer.retrieval import item_feature_table, training_tables
+from trainer.memory_input import COLUMNS, interleave_cycle, interleaved_rows, read_training_rows, replayed_batches
+from trainer.retrieval import item_feature_table
 from transforms import features as F
 
 NAME = configs.pipeline_name("synthetic")
@@ -43,18 +42,23 @@ def test_interleave_cycle_is_the_default_of_the_op():
 
 
 def _graph_and_train(run):
-    return tft.TFTransformOutput(latest_artifact(run, NAME, "Transform", "transform_graph")), transformed_files(run, NAME, "train")
+    return transform_output_and_train_files(run, NAME)
 
 
-def test_one_pass_gives_the_item_features_and_the_positives_of_two(run):
+@pytest.mark.parametrize("keep_all", [False, True])
+def test_one_pass_gives_the_item_features_and_the_positives_of_two(run, keep_all):
     graph, train = _graph_and_train(run)
-    table, rows = training_tables(graph, train)
+    rows = read_training_rows(graph, train, keep_all)
     expected_users, expected_items = training_positives(train, graph)
-    np.testing.assert_array_equal(table, item_feature_table(graph, train))
-    np.testing.assert_array_equal(rows.users, expected_users)
-    np.testing.assert_array_equal(rows.items, expected_items)
-    assert rows.users.size > 0 and table.any(axis=1).sum() > 1  # positives found, bags filled
-    assert rows.row_positive.size == rows.file_rows.sum() and (rows.row_positive >= 0).sum() == rows.users.size
+    np.testing.assert_array_equal(rows.item_features, item_feature_table(graph, train))
+    users, items = rows.likes
+    np.testing.assert_array_equal(users, expected_users)
+    np.testing.assert_array_equal(items, expected_items)
+    assert users.size > 0 and rows.item_features.any(axis=1).sum() > 1  # positives found, bags filled
+    kept = rows.row_kept >= 0
+    assert rows.row_kept.size == rows.file_rows.sum() and kept.sum() == rows.users.size
+    assert kept.all() if keep_all else (rows.labels == 1).all()
+    assert rows.keep_all == keep_all
 
 
 def _split_in_two(files, folder):
@@ -69,31 +73,37 @@ def _split_in_two(files, folder):
     return [os.path.join(folder, "*")]
 
 
-@pytest.mark.parametrize("files", ["one", "two"])
-def test_positive_batches_are_the_shuffled_files_positives_batch_by_batch(run, tmp_path, files):
+@pytest.mark.parametrize("files,keep_all", [("one", False), ("two", False), ("one", True), ("two", True)])
+def test_replayed_batches_are_the_shuffled_files_batches_rows_kept(run, tmp_path, files, keep_all):
     graph, train = _graph_and_train(run)
     if files == "two":
         train = _split_in_two(train, str(tmp_path / "train"))
-    table, rows = training_tables(graph, train)
+    rows = read_training_rows(graph, train, keep_all)
     assert len(rows.files) == (2 if files == "two" else len(tf.io.gfile.glob(train)))
     batch_size, seed = 256, 7
-    from_files = transformed_dataset(train, graph, batch_size, MODEL_INPUTS, True, seed)
-    from_memory = positive_batches(rows, train, table, batch_size, seed)
+    from_files = transformed_dataset(train, graph, batch_size, COLUMNS, True, seed)
+    from_memory = replayed_batches(rows, train, batch_size, seed, COLUMNS)
     for epoch in range(2):  # the second epoch reshuffles: both streams must reshuffle alike
         expected = list(from_files.as_numpy_iterator())
         got = list(from_memory.as_numpy_iterator())
         assert len(got) == len(expected) > 1
-        for (want, labels), (have, ones) in zip(expected, got):
-            positive = labels.reshape(-1) == 1
-            assert ones.shape == (positive.sum(),) and (ones == 1).all()
-            for name in MODEL_INPUTS:
-                np.testing.assert_array_equal(have[name], want[name][positive], err_msg=f"epoch {epoch}, {name}")
+        for (want, want_labels), (have, labels) in zip(expected, got):
+            kept = np.ones(want_labels.size, bool) if keep_all else want_labels.reshape(-1) == 1
+            assert labels.dtype == want_labels.dtype and labels.shape == want_labels[kept].shape
+            np.testing.assert_array_equal(labels, want_labels[kept])
+            for name in COLUMNS:
+                assert have[name].dtype == want[name].dtype, name
+                np.testing.assert_array_equal(have[name], want[name][kept], err_msg=f"epoch {epoch}, {name}")
     assert sum(len(b[1]) for b in got) == rows.users.size
+    if keep_all:
+        assert 0 < (rows.labels == 1).sum() < rows.labels.size  # positives and negatives both replayed
 
 
-def test_positive_batches_hold_int64_inputs_of_the_model(run):
+def test_replayed_batches_give_only_the_names_asked_and_refuse_others(run):
     graph, train = _graph_and_train(run)
-    table, rows = training_tables(graph, train)
-    features, _ = next(iter(positive_batches(rows, train, table, 64, 0)))
-    assert {name: features[name].dtype for name in MODEL_INPUTS} == {name: tf.int64 for name in MODEL_INPUTS}
+    rows = read_training_rows(graph, train, False)
+    features, _ = next(iter(replayed_batches(rows, train, 64, 0, MODEL_INPUTS)))
+    assert sorted(features) == sorted(MODEL_INPUTS)
     assert features[F.HISTORY_INDICES].shape[1] == graph.transformed_feature_spec()[F.HISTORY_INDICES].shape[0]
+    with pytest.raises(ValueError, match="pinnacle_candidates"):
+        replayed_batches(rows, train, 64, 0, (F.USER_INDEX, F.PINNACLE_CANDIDATES))
