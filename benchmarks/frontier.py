@@ -137,15 +137,14 @@ COLUMNS = [("full", "cold", "HR@10"), ("full", "warm", "HR@10"), ("full", "all",
 
 
 def markdown(per_seed: List[dict], seeds: List[int], elapsed: float) -> str:
-    columns = COLUMNS
     lines = [
         f"Wall time {elapsed / 60:.1f} min; seeds {seeds} (mean ± sample std over seeds, x100). `full`: each held-out positive "
         "against every item its user never touched; `sampled`: against 100 of them (the paper's protocol).", "",
-        "| curve | setting | " + " | ".join(f"{v} {g} {m}" for v, g, m in columns) + " |", "|---" * (2 + len(columns)) + "|",
+        "| curve | setting | " + " | ".join(f"{v} {g} {m}" for v, g, m in COLUMNS) + " |", "|---" * (2 + len(COLUMNS)) + "|",
     ]
     for curve, settings in per_seed[0].items():
         for setting in settings:
-            cells = [_mean_std([run[curve][setting][v][g][m] for run in per_seed]) for v, g, m in columns]
+            cells = [_mean_std([run[curve][setting][v][g][m] for run in per_seed]) for v, g, m in COLUMNS]
             lines.append(f"| {curve} | {setting} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

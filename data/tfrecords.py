@@ -27,8 +27,8 @@ QUERY_COLUMNS = ("query_id", "query_is_cold")  # int64, on the ranking eval set'
 QUERY_ID, QUERY_IS_COLD = QUERY_COLUMNS
 # A listwise example's own columns: one value for the query, and one per candidate (the rest are not written).
 QUERY_STRING_COLUMNS = ("user_id", "user_features", "history")
-ENCODE_CHUNK = 100_000  # rows encoded at once by write_examples (the Arrow batch's memory)
 CANDIDATE_STRING_COLUMNS = ("item_id", "item_features")
+ENCODE_CHUNK = 100_000  # rows encoded at once by write_examples (the Arrow batch's memory)
 
 
 def _bytes(values):
@@ -56,15 +56,28 @@ def encode_examples(columns) -> List[bytes]:
     one_each = np.arange(n + 1, dtype=np.int32)  # offsets of n one-value lists
     arrays = [pa.array([[str(v).encode()] if v is not None and str(v) else [] for v in columns[name]],
                        type=pa.large_list(pa.large_binary())) for name in STRING_COLUMNS]
-    arrays += [pa.ListArray.from_arrays(one_each, pa.array(np.asarray(columns[name], np.int64))) for name in INT_COLUMNS]
-    arrays += [pa.ListArray.from_arrays(one_each, pa.array(np.asarray(columns[name], np.float32))) for name in FLOAT_COLUMNS]
+    arrays += [pa.ListArray.from_arrays(one_each, pa.array(_numbers(columns, name, whole=True).astype(np.int64))) for name in INT_COLUMNS]
+    arrays += [pa.ListArray.from_arrays(one_each, pa.array(_numbers(columns, name, whole=False).astype(np.float32))) for name in FLOAT_COLUMNS]
     batch = pa.RecordBatch.from_arrays(arrays, list(STRING_COLUMNS + INT_COLUMNS + FLOAT_COLUMNS))
     return RecordBatchToExamplesEncoder().encode(batch)
 
 
-def to_example(row) -> bytes:
-    """One prepared-example row (mapping of column -> value) as a serialized tf.Example (:func:`encode_examples`)."""
-    return encode_examples({name: [row[name]] for name in STRING_COLUMNS + INT_COLUMNS + FLOAT_COLUMNS})[0]
+def _numbers(columns, name: str, whole: bool):
+    """Column ``name`` as float64, refusing (naming the column and row) a missing, infinite or, when ``whole``,
+    fractional value: what ``int(v)`` and ``float(v)`` refused when each row was built in Python."""
+    import numpy as np
+
+    values = np.asarray(columns[name], np.float64)  # None -> NaN
+    bad = ~np.isfinite(values) | ((values != np.round(values)) if whole else False)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"column {name!r}, row {row}: {columns[name][row]!r} is not {'a whole' if whole else 'a finite'} number")
+    return values
+
+
+def to_examples(rows) -> List[bytes]:
+    """Prepared-example rows (mappings of column -> value) as serialized tf.Examples (:func:`encode_examples`)."""
+    return encode_examples({name: [row[name] for row in rows] for name in STRING_COLUMNS + INT_COLUMNS + FLOAT_COLUMNS})
 
 
 def to_ranking_example(query) -> bytes:

@@ -1,14 +1,18 @@
+import re
+
+import pytest
 import tensorflow as tf
 
-from data.tfrecords import to_example, write_examples
+from data.tfrecords import to_examples, write_examples
 
 
-def test_numeric_looking_ids_stay_strings_and_empty_bags_are_absent(tmp_path):
+def test_numeric_looking_ids_stay_strings_and_empty_bags_are_empty_lists(tmp_path):
     import pandas as pd
 
     row = {"user_id": "196", "item_id": "242", "timestamp": 881250949, "label": 1, "cr": 0.0, "ir": 0.8,
            "user_features": "age=45 gender=M", "item_features": "", "history": "51 86"}
-    example = tf.train.Example.FromString(to_example(row))
+    (serialized,) = to_examples([row])
+    example = tf.train.Example.FromString(serialized)
     features = example.features.feature
     assert features["user_id"].bytes_list.value == [b"196"]
     assert features["history"].bytes_list.value == [b"51 86"]
@@ -36,6 +40,22 @@ def test_encoded_rows_are_the_examples_built_value_by_value():
         for name in ("cr", "ir"):
             feature[name].float_list.value.append(columns[name][i])
         assert tf.train.Example.FromString(serialized) == expected, i
+
+
+@pytest.mark.parametrize("column,value,refusal", [
+    ("label", float("nan"), "column 'label', row 1: nan is not a whole number"),
+    ("timestamp", 1.5, "column 'timestamp', row 1: 1.5 is not a whole number"),
+    ("ir", None, "column 'ir', row 1: None is not a finite number"),
+])
+def test_a_missing_or_fractional_number_is_refused_naming_column_and_row(column, value, refusal):
+    from data.tfrecords import encode_examples
+
+    row = {"user_id": "u", "item_id": "i", "timestamp": 5, "label": 1, "cr": 0.0, "ir": 0.5, "user_features": "",
+           "item_features": "", "history": ""}
+    columns = {name: [row[name], row[name]] for name in row}
+    columns[column][1] = value
+    with pytest.raises(ValueError, match=re.escape(refusal)):
+        encode_examples(columns)
 
 
 def test_files_in_name_order_hold_the_rows_in_order(tmp_path):

@@ -51,16 +51,16 @@ def predict_url(host: str, port: int, model_name: str, version: Optional[int] = 
 def example_request(rows: Iterable[Mapping], signature_name: str = "serving_tf_example", columnar: bool = False) -> Dict:
     """A body for a signature that takes serialized tf.Examples: each row (every prepared-example column, as in an
     examples.csv; for ``rank_tf_example`` user_id, user_features, history and the lists item_id and item_features)
-    serialized (data/tfrecords.py: to_example, to_ranking_example) and sent as ``{"b64": ...}``, in row or columnar
+    serialized (data/tfrecords.py: to_examples, to_ranking_example) and sent as ``{"b64": ...}``, in row or columnar
     format."""
-    from data.tfrecords import to_example, to_ranking_example
+    from data.tfrecords import to_examples, to_ranking_example
 
     if signature_name not in EXAMPLE_SIGNATURES:
         raise ValueError(f"{signature_name!r} does not take serialized tf.Examples; those that do: {', '.join(EXAMPLE_SIGNATURES)}")
     if signature_name == "rank_tf_example":
         encoded = [to_ranking_example(_ranking_row(row, index)) for index, row in enumerate(rows)]
     else:
-        encoded = [to_example(row) for row in rows]
+        encoded = to_examples(list(rows))
     encoded = [{"b64": base64.b64encode(value).decode("ascii")} for value in encoded]
     if columnar:
         return {"signature_name": signature_name, "inputs": {"examples": encoded}}

@@ -33,12 +33,16 @@ def test_interleaved_rows_is_the_order_of_tf_data_interleave(cycle):
         np.testing.assert_array_equal(interleaved_rows(starts, counts, order, cycle), [int(v) for v in expected])
 
 
-def test_interleave_cycle_is_the_default_of_the_op():
-    cycle = interleave_cycle()
-    probe = tf.data.Dataset.range(3 * cycle).interleave(lambda f: tf.data.Dataset.range(f * 10, f * 10 + 2), num_parallel_calls=1)
-    # every cycle slot yields its file's first row before any file yields its second
-    assert [int(v) for v in probe.take(cycle)] == [10 * f for f in range(cycle)]
-    assert cycle >= 1
+@pytest.mark.parametrize("n_inputs", [1, 2, 5])
+def test_interleave_cycle_orders_the_inputs_as_the_readers_interleave(n_inputs):
+    from trainer.inputs import READER_THREADS
+
+    cycle = interleave_cycle(n_inputs)
+    assert 1 <= cycle <= n_inputs + 1
+    counts, starts = np.array([3] * n_inputs), np.arange(n_inputs) * 3
+    reader = tf.data.Dataset.range(n_inputs).interleave(lambda f: tf.data.Dataset.range(f * 3, f * 3 + 3),
+                                                        num_parallel_calls=READER_THREADS)
+    np.testing.assert_array_equal(interleaved_rows(starts, counts, np.arange(n_inputs), cycle), [int(v) for v in reader])
 
 
 def _graph_and_train(run):

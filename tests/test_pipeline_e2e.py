@@ -12,7 +12,7 @@ from pipeline import configs
 from pipeline.artifacts import latest_artifact, pushed_model_dir
 from data.examples import QUERY_ID, QUERY_IS_COLD, catalogue
 from data.splits import cold_items
-from data.tfrecords import to_example
+from data.tfrecords import to_examples
 from transforms import features as F
 
 pytestmark = pytest.mark.e2e
@@ -41,7 +41,7 @@ def _raw_inputs(frame):
 
 
 def _serialized(frame):
-    return tf.constant([to_example(row) for row in frame.to_dict("records")])
+    return tf.constant(to_examples(frame.to_dict("records")))
 
 
 def test_pushed_model_has_the_serving_signatures(loaded):

@@ -15,6 +15,9 @@ from transforms import features as F
 
 # Rows the shuffled training reader holds and draws from (tfx_bsl's shuffle buffer; trainer/memory_input.py replays it).
 SHUFFLE_BUFFER = 50_000
+# Files the training reader reads at once (tfx_bsl's reader_num_threads: its interleave's parallel calls). One: one file
+# at a time, in order, so a seed gives the same batches whatever the machine.
+READER_THREADS = 1
 # The signature of ``fn_args.data_accessor.tf_dataset_factory``: (file patterns, options, schema) -> dataset.
 DatasetFactory = Callable[[List[str], tfxio.TensorFlowDatasetOptions, schema_pb2.Schema], tf.data.Dataset]
 
@@ -50,7 +53,7 @@ def transformed_dataset(
         shuffle=shuffle,
         shuffle_buffer_size=SHUFFLE_BUFFER,
         shuffle_seed=seed,
-        reader_num_threads=1,  # one file at a time, in order: the same batches for a seed, whatever the machine
+        reader_num_threads=READER_THREADS,
         label_key=F.LABEL_FLOAT,
     )
     return dataset_factory(file_pattern, options, schema).prefetch(tf.data.AUTOTUNE)

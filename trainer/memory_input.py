@@ -30,7 +30,7 @@ from typing import List, Sequence
 import numpy as np
 import tensorflow as tf
 
-from trainer.inputs import SHUFFLE_BUFFER, DatasetFactory, file_dataset_factory, transformed_dataset
+from trainer.inputs import READER_THREADS, SHUFFLE_BUFFER, DatasetFactory, file_dataset_factory, transformed_dataset
 from transforms import features as F
 
 # What a pass reads and replayed_batches can give: the scoring models' inputs and the cold flag
@@ -145,11 +145,14 @@ def interleaved_rows(starts: np.ndarray, counts: np.ndarray, order: np.ndarray, 
     return np.concatenate(chunks) if chunks else np.zeros(0, np.int64)
 
 
-def interleave_cycle() -> int:
-    """The cycle length tf.data's ``interleave`` uses when given none (as tfx_bsl calls it): read off the op on
-    eight two-element inputs (it defaults to the machine's schedulable cores)."""
-    probe = tf.data.Dataset.range(8).interleave(lambda f: tf.data.Dataset.from_tensor_slices([f, f]), num_parallel_calls=1)
-    firsts = [int(v) for v in probe.take(8)]
+def interleave_cycle(n_inputs: int) -> int:
+    """The cycle length tf.data's ``interleave`` takes, over ``n_inputs`` inputs, when given none and READER_THREADS
+    parallel calls (as tfx_bsl calls it; TF then cycles over min(parallel calls, cores) inputs, so 1 today): read
+    off the op on ``n_inputs + 1`` two-element inputs. A cycle above ``n_inputs`` orders them as ``n_inputs + 1``
+    does, so that is the most it returns."""
+    probe = tf.data.Dataset.range(n_inputs + 1).interleave(lambda f: tf.data.Dataset.from_tensor_slices([f, f]),
+                                                           num_parallel_calls=READER_THREADS)
+    firsts = [int(v) for v in probe.take(n_inputs + 2)]
     return firsts.index(0, 1)
 
 
@@ -157,12 +160,13 @@ def row_numbers(rows: TrainingRows, train_files: List[str], batch_size: int, see
     """Batches of row numbers in the order the shuffled file reader reads the rows (module docstring): tfx_bsl's
     ``make_tf_record_dataset`` steps (files listed and shuffled with ``seed``, interleaved, rows shuffled with
     ``seed`` in a SHUFFLE_BUFFER, batched) with each file's records replaced by its row numbers."""
-    starts = np.concatenate([[0], np.cumsum(rows.file_rows)[:-1]]).astype(np.int64)
+    counts = rows.file_rows
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     position = {name: i for i, name in enumerate(rows.files)}
-    cycle = interleave_cycle()
+    cycle = interleave_cycle(len(rows.files))
 
-    def epoch_rows(names):
-        return interleaved_rows(starts, rows.file_rows, np.array([position[bytes(n)] for n in names]), cycle)
+    def epoch_rows(names):  # TF keeps this function for the process's life: it must not hold the rows themselves
+        return interleaved_rows(starts, counts, np.array([position[bytes(n)] for n in names]), cycle)
 
     names = tf.data.Dataset.list_files(tf.convert_to_tensor(train_files), shuffle=True, seed=seed)
     numbers = names.batch(len(rows.files)).map(

@@ -80,7 +80,7 @@ def train_prompt_stage(
     if config.variant == "pretrain":
         return base
 
-    # every training row in memory (the one pass; trainer/memory_input.py): the epochs replay the shuffled files' batches
+    # every training row in memory (one pass; trainer/memory_input.py): the epochs replay the shuffled files' batches
     rows = read_training_rows(tf_transform_output, train_files, True, dataset_factory)
     likes = rows.likes  # (users, items)
 

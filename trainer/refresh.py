@@ -104,14 +104,14 @@ def transform_rows(frame: pd.DataFrame, tf_transform_output) -> Dict[str, np.nda
     """Raw example rows -> the Transform graph's features, as numpy arrays."""
     import tensorflow as tf
 
-    from data.tfrecords import to_example
+    from data.tfrecords import to_examples
 
     layer = tf_transform_output.transform_features_layer()
     spec = tf_transform_output.raw_feature_spec()
     parts = []
     for start in range(0, len(frame), FEEDBACK_BATCH):
         rows = frame.iloc[start:start + FEEDBACK_BATCH].to_dict("records")
-        serialized = tf.constant([to_example(row) for row in rows])
+        serialized = tf.constant(to_examples(rows))
         parts.append({k: v.numpy() for k, v in layer(tf.io.parse_example(serialized, spec)).items()})
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
