@@ -208,8 +208,7 @@ class Workbench:
         config = TrainingConfig(seed=seed, **overrides)
         path = self.base_path(seed, **overrides)
         if not self.has_base(seed, **overrides):
-            base = train_base_model(self.tf_transform_output, self.train_files, self.eval_files, config, self.item_features,
-                                    rows=self.base_rows)
+            base = train_base_model(self.tf_transform_output, self.train_files, self.eval_files, config, rows=self.base_rows)
             export_serving_model(base, self.tf_transform_output, path, item_features=self.item_features)
         return path
 

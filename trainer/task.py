@@ -64,17 +64,16 @@ def training_logs(fn_args: tfx.components.FnArgs) -> tf.keras.callbacks.TensorBo
 
 
 def train_base_model(
-    tf_transform_output, train_files: List[str], eval_files: List[str], config: TrainingConfig, item_features: np.ndarray,
-    callbacks=(), dataset_factory: DatasetFactory = file_dataset_factory, rows: Optional[TrainingRows] = None,
+    tf_transform_output, train_files: List[str], eval_files: List[str], config: TrainingConfig, callbacks=(),
+    dataset_factory: DatasetFactory = file_dataset_factory, rows: Optional[TrainingRows] = None,
 ) -> tf.keras.Model:
     """Trains the two-tower base on ``train_files`` with ``config.objective``, validating on ``eval_files`` after each
     epoch (with the Keras ``callbacks``: the same objective on both, and the whole-catalogue recall@10 of
     trainer/catalogue_recall.py on eval), reading both through ``dataset_factory``
-    (trainer/inputs.py); ``item_features``: every catalogue row's feature bag (trainer/retrieval.py:
-    item_feature_table), the softmax objective's catalogue; ``rows``: the training rows in memory when the caller has
-    them (trainer/memory_input.py: the positives for the softmax objective, every row for the pointwise one), else
-    read here. Training replays the batches the shuffled files give from them. Returns the two-tower model (what is
-    exported)."""
+    (trainer/inputs.py); ``rows``: the training rows in memory when the caller has them (trainer/memory_input.py:
+    the positives for the softmax objective, every row for the pointwise one), else read here. Training replays the
+    batches the shuffled files give from them; their item feature table is the softmax objective's catalogue.
+    Returns the two-tower model (what is exported)."""
     make_reproducible(config.seed)
     width = tf_transform_output.transformed_feature_spec()[F.HISTORY_INDICES].shape[0]
     if config.history_bag and width < F.MAX_HISTORY:
@@ -85,7 +84,7 @@ def train_base_model(
     pointwise = config.objective == "pointwise"
     if rows is None or (pointwise and not rows.keep_all):
         rows = read_training_rows(tf_transform_output, train_files, pointwise, dataset_factory)
-    likes = rows.likes
+    likes, item_features = rows.likes, rows.item_features
     recall = catalogue_recall(model, model.get_layer("user_tower"), model.get_layer("item_tower"), tf_transform_output,
                               eval_files, likes, item_features, dataset_factory)
     if pointwise:
@@ -112,7 +111,6 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     # the recommend index: this model keeps it nowhere), in one pass.
     rows = read_training_rows(tf_transform_output, fn_args.train_files, config.objective == "pointwise", factory)
     model = train_base_model(
-        tf_transform_output, fn_args.train_files, fn_args.eval_files, config, rows.item_features, [training_logs(fn_args)],
-        factory, rows,
+        tf_transform_output, fn_args.train_files, fn_args.eval_files, config, [training_logs(fn_args)], factory, rows,
     )
     export_serving_model(model, tf_transform_output, fn_args.serving_model_dir, item_features=rows.item_features)

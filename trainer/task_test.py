@@ -13,4 +13,4 @@ class _NarrowTransformOutput:
 
 def test_history_bag_needs_transforms_whole_history():
     with pytest.raises(ValueError, match="--whole-history"):
-        train_base_model(_NarrowTransformOutput(), [], [], TrainingConfig(history_bag=True), item_features=None)
+        train_base_model(_NarrowTransformOutput(), [], [], TrainingConfig(history_bag=True))
