@@ -5,7 +5,7 @@
 
 Prepares the dataset (timed apart; reused when already prepared), then runs ``local_runner.py --no-cache`` and
 writes the per-component wall times it records, the number of prepared examples (so components' examples/s),
-and the peak resident memory of this process to
+the peak resident memory of this process and the size of the PromoTrainer's SavedModel (what the Pusher pushes) to
 benchmarks/results/pipeline-<dataset>.{md,json}.
 """
 from __future__ import annotations
@@ -25,6 +25,8 @@ import local_runner
 from benchmarks import report
 from data.examples import EVAL_RANKING, QUERY_ID
 from data.prepare import PrepareSettings, prepare
+from pipeline.artifacts import latest_artifact
+from pipeline.configs import pipeline_name
 
 ORDER = ("ImportExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator", "Transform", "BaseTrainer",
          "PromoTrainer", "Evaluator", "CatalogueEvaluator", "Pusher")
@@ -49,6 +51,21 @@ def prepared_examples(root: str, dataset: str) -> int:
     return total
 
 
+def saved_model_bytes(path: str) -> dict:
+    """Bytes of the SavedModel folder ``path``: ``total``; ``variables`` (variables/), ``graph`` (saved_model.pb),
+    ``other`` (assets, Keras metadata, fingerprint)."""
+    sizes = {"total": 0, "variables": 0, "graph": 0, "other": 0}
+    for folder, _, files in os.walk(path):
+        for name in files:
+            size = os.path.getsize(os.path.join(folder, name))
+            relative = os.path.relpath(os.path.join(folder, name), path)
+            part = ("variables" if relative.split(os.sep)[0] == "variables"
+                    else "graph" if relative == "saved_model.pb" else "other")
+            sizes[part] += size
+            sizes["total"] += size
+    return sizes
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="ml-100k")
@@ -70,6 +87,9 @@ def main(argv=None) -> int:
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # the runner: Transform's analyzers, the Trainers
     with open(os.path.join(root, f"timings-{args.dataset}.json")) as handle:
         timings = json.load(handle)
+    model = saved_model_bytes(os.path.join(latest_artifact(root, pipeline_name(args.dataset), "PromoTrainer", "model"),
+                                           "Format-Serving"))
+    mb = {part: size / 1e6 for part, size in model.items()}
     components = timings["components_s"]
     names = [n for n in ORDER if n in components] + sorted(set(components) - set(ORDER))
     rows = []
@@ -88,10 +108,14 @@ def main(argv=None) -> int:
         "",
         f"Data preparation before the pipeline: {prepared_s:.1f} s (~0 when reused). Whole command: {wall:.1f} s. "
         f"Peak resident memory of the runner process: {peak_gib:.1f} GiB.",
+        "",
+        f"The PromoTrainer's SavedModel (what the Pusher pushes): {mb['total']:.1f} MB: variables {mb['variables']:.1f} MB, "
+        f"graph (saved_model.pb) {mb['graph']:.1f} MB, other files {mb['other']:.2f} MB.",
     ])
     print(report.write(f"pipeline-{args.dataset}", "Pipeline component wall times", body,
                        {"args": vars(args), "timings": timings, "wall_s": wall, "prepare_s": prepared_s,
-                        "examples": examples, "peak_rss_gib": peak_gib}))
+                        "examples": examples, "peak_rss_gib": peak_gib,
+                        "saved_model_bytes": model}))
     return 0
 
 

@@ -33,6 +33,7 @@ import local_runner
 from benchmarks import report
 from benchmarks.paper import TABLE2_ML100K_COLD
 from pipeline import configs
+from pipeline.code_version import TRAINER_SOURCES, code_version
 from pipeline.artifacts import latest_artifact, transformed_files
 from data.examples import catalogue
 from data.splits import cold_items
@@ -151,10 +152,13 @@ def run_pipeline_once(dataset: str, root: str, data_dir=None) -> None:
         raise RuntimeError(f"the pipeline failed on {dataset}")
 
 
-def base_folder(config, transform_id: str) -> str:
-    """The folder name of a base trained with TrainingConfig ``config`` on Transform output ``transform_id``: readable
-    parts and a digest of every field, so a changed default never finds a base trained under the old one."""
-    digest = hashlib.sha256(json.dumps(dataclasses.asdict(config), sort_keys=True).encode()).hexdigest()[:10]
+def base_folder(config, transform_id: str, trainer_code: str) -> str:
+    """The folder name of a base trained with TrainingConfig ``config`` on Transform output ``transform_id`` by the
+    trainer code whose hash is ``trainer_code`` (pipeline/code_version.py): readable parts and a digest of every field
+    and of the code, so neither a changed default nor a trainer/ edit (the optimizer's rounding, say) finds a base
+    trained before it."""
+    key = json.dumps({"config": dataclasses.asdict(config), "trainer_code": trainer_code}, sort_keys=True)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:10]
     return f"base-transform{transform_id}-seed{config.seed}-epochs{config.epochs}-{config.objective}-{digest}"
 
 
@@ -217,7 +221,8 @@ class Workbench:
         from trainer.task import TrainingConfig
 
         config = TrainingConfig(seed=seed, **overrides)
-        return os.path.join(self.root, "benchmark-models", self.dataset, base_folder(config, os.path.basename(self.transform_graph)))
+        folder = base_folder(config, os.path.basename(self.transform_graph), code_version(TRAINER_SOURCES))
+        return os.path.join(self.root, "benchmark-models", self.dataset, folder)
 
     def has_base(self, seed: int, **overrides) -> bool:
         """Whether an earlier run left that base under the output root (:meth:`base_dir` then reads it back)."""

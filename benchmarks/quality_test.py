@@ -43,13 +43,15 @@ def test_base_overrides_merge_the_epoch_and_objective_flags_with_the_base_json()
     assert base_overrides(parse_args(["--base-epochs", "3"])) == {"epochs": 3}
 
 
-def test_a_base_folder_names_every_field_of_its_config():
-    """A cached base is found again only under the same config: a changed default (temperature here) is a new folder."""
+def test_a_base_folder_names_every_field_of_its_config_and_the_trainer_code():
+    """A cached base is found again only under the same config and trainer code: a changed default (temperature
+    here), another Transform output or an edited trainer/ is a new folder."""
     from trainer.task import TrainingConfig
 
     config = TrainingConfig(seed=1)
-    folder = quality.base_folder(config, "5")
-    assert folder == quality.base_folder(TrainingConfig(seed=1), "5")
+    folder = quality.base_folder(config, "5", "code-a")
+    assert folder == quality.base_folder(TrainingConfig(seed=1), "5", "code-a")
     assert folder.startswith(f"base-transform5-seed1-epochs{config.epochs}-{config.objective}-")
-    assert folder != quality.base_folder(TrainingConfig(seed=1, temperature=config.temperature + 0.1), "5")
-    assert folder != quality.base_folder(config, "6")
+    assert folder != quality.base_folder(TrainingConfig(seed=1, temperature=config.temperature + 0.1), "5", "code-a")
+    assert folder != quality.base_folder(config, "6", "code-a")
+    assert folder != quality.base_folder(config, "5", "code-b")

@@ -128,6 +128,9 @@ def create_pipeline(
         preprocessing_fn=configs.PREPROCESSING_FN,
         splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=list(SPLITS)),
         custom_config=transform_config,
+        # Transform's own TFDV statistics of its input and output (and their anomalies): nothing reads them here.
+        # StatisticsGen and ExampleValidator check the input, the Trainers take the feature spec from the graph.
+        disable_statistics=True,
     )
     def trainer(run_fn: str, custom_config: Dict[str, Any], **base_model):
         return tfx.components.Trainer(

@@ -63,6 +63,23 @@ def test_one_pass_gives_the_item_features_and_the_positives_of_two(run, keep_all
     assert rows.row_kept.size == rows.file_rows.sum() and kept.sum() == rows.users.size
     assert kept.all() if keep_all else (rows.labels == 1).all()
     assert rows.keep_all == keep_all
+    assert rows.item_tables is None  # not asked for
+
+
+def test_the_pass_with_item_tables_gives_the_separate_passes_tables(run):
+    """The PromoTrainer's one pass fills the per-item tables its separate pass over the files used to (refresh.py
+    still makes that pass, promo_task.item_tables); the rows are those of the pass without them."""
+    from trainer.promo_task import item_tables
+
+    graph, train = _graph_and_train(run)
+    rows = read_training_rows(graph, train, True, with_item_tables=True)
+    expected = item_tables(graph, train)
+    for field in ("pinnacle", "negatives", "features", "is_cold"):
+        np.testing.assert_array_equal(getattr(rows.item_tables, field), getattr(expected, field), err_msg=field)
+    assert rows.item_tables.pinnacle.any() and not rows.item_tables.is_cold.all()  # filled, not left empty
+    plain = read_training_rows(graph, train, True)
+    for field in ("row_kept", "users", "items", "history", "labels", "is_cold", "item_features"):
+        np.testing.assert_array_equal(getattr(rows, field), getattr(plain, field), err_msg=field)
 
 
 def _split_in_two(files, folder):

@@ -61,7 +61,7 @@ def crash(*args, **kwargs):
     raise RuntimeError("simulated crash in the PromoTrainer")
 
 
-item_tables.collect_item_tables = crash
+item_tables.ItemTables.keep = crash  # the PromoTrainer's pass over the training rows fills its item tables
 import local_runner
 sys.exit(local_runner.main(sys.argv[1:]))
 """

@@ -1,8 +1,8 @@
 """Per-item tables the prompt stage needs, and the pseudo-pinnacle similarity of Eq. 5.
 
-``collect_item_tables`` makes one streaming pass over the transformed training examples and keeps, per item
-index, the pinnacle candidates and negative-feedback users computed by Transform (transforms/pinnacle.py),
-the item's feature bag and its cold flag.
+``ItemTables`` keeps, per item index, the pinnacle candidates and negative-feedback users computed by Transform
+(transforms/pinnacle.py), the item's feature bag and its cold flag, filled from the transformed training examples:
+in the PromoTrainer's one pass over them (trainer/memory_input.py), or by ``collect_item_tables`` from a dataset.
 """
 from __future__ import annotations
 
@@ -21,21 +21,32 @@ class ItemTables:
     features: np.ndarray  # [n_items, MAX_ITEM_TOKENS]
     is_cold: np.ndarray  # [n_items] 1 = cold (the OOV row and items never seen in training are cold)
 
+    @classmethod
+    def empty(cls, n_items: int) -> "ItemTables":
+        """Tables of ``n_items`` rows (vocabulary + OOV) that no example has filled: no lists, no features, cold."""
+        k = F.PINNACLE_K
+        return cls(np.zeros((n_items, k + 1), np.int64), np.zeros((n_items, k), np.int64),
+                   np.zeros((n_items, F.MAX_ITEM_TOKENS), np.int64), np.ones(n_items, np.int64))
+
+    def keep(self, features) -> None:
+        """Writes one numpy batch of examples (TABLE_FEATURES) into the tables at their item index (a later example
+        wins; Transform gives every example of an item the same values)."""
+        rows = features[F.ITEM_INDEX]
+        self.pinnacle[rows] = features[F.PINNACLE_CANDIDATES]
+        self.negatives[rows] = features[F.NEGATIVE_USERS]
+        self.features[rows] = features[F.ITEM_FEATURE_INDICES]
+        self.is_cold[rows] = features[F.IS_COLD]
+
+
+# What ItemTables.keep reads from each example
+TABLE_FEATURES = (F.ITEM_INDEX, F.PINNACLE_CANDIDATES, F.NEGATIVE_USERS, F.ITEM_FEATURE_INDICES, F.IS_COLD)
+
 
 def collect_item_tables(dataset: tf.data.Dataset, n_items: int) -> ItemTables:
-    """``dataset`` yields (features, label) batches holding ITEM_INDEX, PINNACLE_CANDIDATES, NEGATIVE_USERS,
-    ITEM_FEATURE_INDICES and IS_COLD; ``n_items`` counts vocabulary + OOV rows."""
-    k = F.PINNACLE_K
-    tables = ItemTables(
-        np.zeros((n_items, k + 1), np.int64), np.zeros((n_items, k), np.int64),
-        np.zeros((n_items, F.MAX_ITEM_TOKENS), np.int64), np.ones(n_items, np.int64),
-    )
+    """``dataset`` yields (features, label) batches holding TABLE_FEATURES; ``n_items`` counts vocabulary + OOV rows."""
+    tables = ItemTables.empty(n_items)
     for features, _ in dataset.as_numpy_iterator():
-        rows = features[F.ITEM_INDEX]
-        tables.pinnacle[rows] = features[F.PINNACLE_CANDIDATES]
-        tables.negatives[rows] = features[F.NEGATIVE_USERS]
-        tables.features[rows] = features[F.ITEM_FEATURE_INDICES]
-        tables.is_cold[rows] = features[F.IS_COLD]
+        tables.keep(features)
     return tables
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import tensorflow as tf
 
-from trainer.item_tables import collect_item_tables, pinnacle_similarity
+from trainer.item_tables import ItemTables, collect_item_tables, pinnacle_similarity
 from transforms import features as F
 
 
@@ -28,3 +28,9 @@ def test_collect_item_tables_places_rows_by_item_index():
     assert tables.pinnacle[2, 0] == 5 and tables.pinnacle[0, 0] == 7 and not tables.pinnacle[1].any()
     assert tables.negatives[0, 0] == 3
     assert tables.is_cold.tolist() == [1, 1, 0, 1]  # unseen rows (1, 3) are cold
+
+
+def test_empty_tables_hold_no_lists_no_features_and_every_row_cold():
+    tables = ItemTables.empty(3)
+    assert tables.pinnacle.shape == (3, F.PINNACLE_K + 1) and tables.negatives.shape == (3, F.PINNACLE_K)
+    assert not tables.pinnacle.any() and not tables.features.any() and tables.is_cold.tolist() == [1, 1, 1]

@@ -2,7 +2,8 @@
 
 Read from the files, every epoch parses every training row again, and parsing is most of an epoch (ML-100K: ~6 of
 ~7 s of a BaseTrainer epoch). So each Trainer reads the transformed training examples once (the pass it makes
-anyway for the training likes and, in the BaseTrainer, the item feature table) and keeps what its steps take: each
+anyway for the training likes, the item feature table and, in the PromoTrainer, the per-item tables of
+trainer/item_tables.py) and keeps what its steps take: each
 row's user index, item index, history, label and cold flag, and each user's and item's feature bag. The softmax
 base learns from each batch's positives only (~1 row in 5.6 on ML-100K), so it keeps only those; the prompt stage
 and the pointwise base keep every row.
@@ -25,11 +26,12 @@ stage (arithmetic, not measured).
 from __future__ import annotations
 
 import dataclasses
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
 
+from trainer.item_tables import TABLE_FEATURES, ItemTables
 from trainer.inputs import READER_THREADS, SHUFFLE_BUFFER, DatasetFactory, file_dataset_factory, transformed_dataset
 from transforms import features as F
 
@@ -47,7 +49,7 @@ class TrainingRows:
     [K] int8: each kept row's inputs; ``user_features`` [users, MAX_USER_TOKENS] and ``item_features`` [items,
     MAX_ITEM_TOKENS] int64: each user's and item's feature bag (a later row wins; every row of an id carries its
     bag), the latter also what trainer/retrieval.py calls the item feature table; ``keep_all``: every row kept, or
-    the positives only.
+    the positives only; ``item_tables``: the prompt stage's per-item tables when the pass was asked for them.
     """
 
     keep_all: bool
@@ -61,6 +63,7 @@ class TrainingRows:
     is_cold: np.ndarray
     user_features: np.ndarray
     item_features: np.ndarray
+    item_tables: Optional[ItemTables] = None
 
     @property
     def likes(self):
@@ -70,9 +73,10 @@ class TrainingRows:
 
 
 def read_training_rows(tf_transform_output, train_files: List[str], keep_all: bool,
-                       dataset_factory: DatasetFactory = file_dataset_factory) -> TrainingRows:
+                       dataset_factory: DatasetFactory = file_dataset_factory, with_item_tables: bool = False) -> TrainingRows:
     """One pass over ``train_files`` (file by file, through ``dataset_factory``): the :class:`TrainingRows` of every
-    row (``keep_all``) or of the positives only."""
+    row (``keep_all``) or of the positives only; ``with_item_tables``: also the prompt stage's per-item tables
+    (trainer/item_tables.py), from the same pass."""
     from trainer.base_model import VocabularySizes
     from trainer.retrieval import keep_item_features
 
@@ -80,12 +84,16 @@ def read_training_rows(tf_transform_output, train_files: List[str], keep_all: bo
     files = [bytes(f) for f in tf.io.matching_files(train_files).numpy()]
     user_features = np.zeros((sizes.users, F.MAX_USER_TOKENS), np.int64)
     item_features = np.zeros((sizes.items, F.MAX_ITEM_TOKENS), np.int64)
+    tables = ItemTables.empty(sizes.items) if with_item_tables else None
+    names = tuple(dict.fromkeys(COLUMNS + (TABLE_FEATURES if with_item_tables else ())))
     file_rows, kept, columns = [], [], {name: [] for name in ("users", "items", "history", "labels", "is_cold")}
     for name in files:
         rows = 0
-        dataset = transformed_dataset([name.decode()], tf_transform_output, 8192, COLUMNS, False, dataset_factory=dataset_factory)
+        dataset = transformed_dataset([name.decode()], tf_transform_output, 8192, names, False, dataset_factory=dataset_factory)
         for features, label in dataset.as_numpy_iterator():
             keep_item_features(item_features, features)
+            if tables is not None:
+                tables.keep(features)
             user_features[features[F.USER_INDEX]] = features[F.USER_FEATURE_INDICES]
             label = label.reshape(-1)
             keep = np.ones(label.size, bool) if keep_all else label == 1
@@ -105,7 +113,7 @@ def read_training_rows(tf_transform_output, train_files: List[str], keep_all: bo
     row_kept[kept] = np.arange(kept.sum(), dtype=np.int32)
     return TrainingRows(keep_all, files, np.asarray(file_rows, np.int64), row_kept,
                         **{k: np.concatenate(v) if v else empty[k] for k, v in columns.items()},
-                        user_features=user_features, item_features=item_features)
+                        user_features=user_features, item_features=item_features, item_tables=tables)
 
 
 def interleaved_rows(starts: np.ndarray, counts: np.ndarray, order: np.ndarray, cycle: int) -> np.ndarray:

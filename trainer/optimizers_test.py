@@ -1,7 +1,8 @@
 import numpy as np
+import pytest
 import tensorflow as tf
 
-from trainer.optimizers import LazyAdam
+from trainer.optimizers import FusedAdam, LazyAdam
 
 
 def _embedding_step(optimizer, table, rows, steps=1):
@@ -37,3 +38,34 @@ def test_dense_gradients_get_plain_adam():
             optimizer.apply_gradients([(tape.gradient(loss, variable), variable)])
         results.append(variable.numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+def _adam_steps(optimizer, start, gradients):
+    """``start`` after one ``optimizer`` step per gradient (an IndexedSlices or a dense array)."""
+    variable = tf.Variable(start)
+    for gradient in gradients:
+        optimizer.apply_gradients([(gradient, variable)])
+    return variable.numpy()
+
+
+def test_fused_adam_is_keras_adams_rule_rows_outside_the_batch_included():
+    rng = np.random.default_rng(0)
+    table = rng.normal(size=(50, 4)).astype(np.float32)
+    sparse = [tf.IndexedSlices(tf.constant(rng.normal(size=(3, 4)).astype(np.float32)), tf.constant(rows), tf.constant([50, 4]))
+              for rows in ([0, 1, 2], [2, 3, 4], [0, 10, 20])]
+    # The same rule up to float32 rounding (the fused kernel rounds its combined ops once; steps here are ~0.1)
+    fused = _adam_steps(FusedAdam(0.1), table, sparse)
+    np.testing.assert_allclose(fused, _adam_steps(tf.keras.optimizers.Adam(0.1), table, sparse), rtol=0, atol=1e-5)
+    # Rows no gradient reached keep their values (zero moments, zero step). Rows 3 and 4, touched in step 2 only,
+    # move again in step 3 under Adam's momentum, where LazyAdam leaves them: the rule is Adam's, not LazyAdam's.
+    np.testing.assert_array_equal(fused[30:], table[30:])
+    lazy = _adam_steps(LazyAdam(0.1), table, sparse)
+    assert np.all(np.abs(fused[[3, 4]] - lazy[[3, 4]]) > 1e-3)
+    dense = [rng.normal(size=(50, 4)).astype(np.float32) for _ in range(3)]
+    np.testing.assert_allclose(
+        _adam_steps(FusedAdam(0.1), table, dense), _adam_steps(tf.keras.optimizers.Adam(0.1), table, dense), rtol=0, atol=1e-5)
+
+
+def test_fused_adam_refuses_the_variants_its_kernel_lacks():
+    with pytest.raises(ValueError, match="amsgrad"):
+        FusedAdam(0.1, amsgrad=True)

@@ -18,11 +18,11 @@ from trainer.catalogue_recall import catalogue_recall
 from trainer.baselines import build_baseline
 from trainer.export import export_serving_model
 from trainer.inputs import DatasetFactory, file_dataset_factory, transformed_dataset
-from trainer.memory_input import read_training_rows, replayed_batches
+from trainer.memory_input import TrainingRows, read_training_rows, replayed_batches
 from trainer.reproducibility import make_reproducible
 from trainer.retrieval import catalogue_features
 from trainer.task import training_logs
-from trainer.item_tables import collect_item_tables
+from trainer.item_tables import TABLE_FEATURES, collect_item_tables
 from trainer.optimizers import LazyAdam
 from trainer.liker_space import liker_space
 from trainer.promo_ls import LikerSpacePromo
@@ -30,7 +30,6 @@ from trainer.promo_model import PromoConfig, PromoModel
 from trainer.variants import BASELINES, LIKER_SPACE
 from transforms import features as F
 
-TABLE_FEATURES = (F.ITEM_INDEX, F.PINNACLE_CANDIDATES, F.NEGATIVE_USERS, F.ITEM_FEATURE_INDICES, F.IS_COLD)
 CONFIG_FILE = "promo_config.json"  # the PromoConfig, saved in the model's assets.extra/ (read by trainer/refresh.py)
 
 
@@ -68,6 +67,22 @@ def config_json(config: PromoConfig) -> str:
     return json.dumps(dataclasses.asdict(config), indent=2)
 
 
+def prompt_model(base: keras.Model, tf_transform_output, config: PromoConfig, rows: TrainingRows) -> keras.Model:
+    """The prompt-stage model of ``config.variant`` (a prompt-tuning variant or a baseline, not ``pretrain`` or
+    ``finetune``) over the frozen ``base``, built on the training ``rows``' per-item tables (read with
+    ``with_item_tables``) and, for PROMO-LS, the liker space of their likes; compiled with LazyAdam
+    (trainer/optimizers.py), ready to fit."""
+    tables, likes = rows.item_tables, rows.likes
+    if config.variant in BASELINES:
+        model = build_baseline(base, tables, config, likes)
+    elif config.variant == LIKER_SPACE:
+        model = LikerSpacePromo(base, tables, training_liker_space(tf_transform_output, likes, config), config)
+    else:
+        model = PromoModel(base, tables, config)
+    model.compile(optimizer=LazyAdam(config.learning_rate))
+    return model
+
+
 def train_prompt_stage(
     base: keras.Model, tf_transform_output, train_files: List[str], eval_files: List[str], config: PromoConfig,
     callbacks=(), dataset_factory: DatasetFactory = file_dataset_factory,
@@ -80,8 +95,11 @@ def train_prompt_stage(
     if config.variant == "pretrain":
         return base
 
-    # every training row in memory (one pass; trainer/memory_input.py): the epochs replay the shuffled files' batches
-    rows = read_training_rows(tf_transform_output, train_files, True, dataset_factory)
+    # every training row in memory and the per-item tables, in one pass (trainer/memory_input.py): the epochs
+    # replay the shuffled files' batches
+    print(f"[promo] reading the training rows and per-item tables from {len(train_files)} file pattern(s)", flush=True)
+    rows = read_training_rows(tf_transform_output, train_files, True, dataset_factory,
+                              with_item_tables=config.variant != "finetune")
     likes = rows.likes  # (users, items)
 
     def training(names):
@@ -96,14 +114,7 @@ def train_prompt_stage(
     if config.variant == "finetune":
         towers = base.get_layer("user_tower"), base.get_layer("item_tower")
         return fine_tune(base, training(MODEL_INPUTS), validation(MODEL_INPUTS), config, recall(base, *towers, rows.item_features))
-    tables = item_tables(tf_transform_output, train_files, dataset_factory)
-    if config.variant in BASELINES:
-        model = build_baseline(base, tables, config, likes)
-    elif config.variant == LIKER_SPACE:
-        model = LikerSpacePromo(base, tables, training_liker_space(tf_transform_output, likes, config), config)
-    else:
-        model = PromoModel(base, tables, config)
-    model.compile(optimizer=LazyAdam(config.learning_rate))
+    model = prompt_model(base, tf_transform_output, config, rows)
     names = MODEL_INPUTS + (F.IS_COLD,)
     train, evaluation = training(names), validation(names)
     first_batch, _ = next(iter(train))
@@ -111,7 +122,7 @@ def train_prompt_stage(
     user_fn = model.user_embedding
     if config.variant == LIKER_SPACE:  # recall at the served operating point
         user_fn = functools.partial(model.user_embedding, exposure=config.cold_exposure)
-    callbacks = recall(model, user_fn, model.item_embedding, tables.features)
+    callbacks = recall(model, user_fn, model.item_embedding, rows.item_tables.features)
     model.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=callbacks)
     if config.variant == LIKER_SPACE:
         model.exposure.assign(config.cold_exposure)  # the served operating point (Eq. LS-6); trained at 1

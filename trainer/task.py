@@ -63,6 +63,20 @@ def training_logs(fn_args: tfx.components.FnArgs) -> tf.keras.callbacks.TensorBo
     return tf.keras.callbacks.TensorBoard(fn_args.model_run_dir, update_freq="epoch", profile_batch=0)
 
 
+def trainable_base(model: tf.keras.Model, config: TrainingConfig, rows: TrainingRows) -> tf.keras.Model:
+    """The two-tower ``model`` ready to fit with ``config.objective`` on batches of ``rows``: compiled for the
+    pointwise loss, or wrapped in the softmax objective over ``rows``' item feature table (with each item's training
+    positives as the in-batch path's sampling correction) and compiled."""
+    if config.objective == "pointwise":
+        return compile_for_training(model, config.learning_rate, config.weight_decay)
+    counts = None
+    if not uses_full_softmax(len(rows.item_features)):
+        counts = np.bincount(rows.likes[1], minlength=len(rows.item_features))
+    trained = BaseRetrieval(model, rows.item_features, counts, config.temperature)
+    trained.compile(optimizer=adam(config.learning_rate, config.weight_decay))
+    return trained
+
+
 def train_base_model(
     tf_transform_output, train_files: List[str], eval_files: List[str], config: TrainingConfig, callbacks=(),
     dataset_factory: DatasetFactory = file_dataset_factory, rows: Optional[TrainingRows] = None,
@@ -84,17 +98,9 @@ def train_base_model(
     pointwise = config.objective == "pointwise"
     if rows is None or (pointwise and not rows.keep_all):
         rows = read_training_rows(tf_transform_output, train_files, pointwise, dataset_factory)
-    likes, item_features = rows.likes, rows.item_features
     recall = catalogue_recall(model, model.get_layer("user_tower"), model.get_layer("item_tower"), tf_transform_output,
-                              eval_files, likes, item_features, dataset_factory)
-    if pointwise:
-        trained = compile_for_training(model, config.learning_rate, config.weight_decay)
-    else:
-        counts = None  # the in-batch path's sampling correction: each item's training positives
-        if not uses_full_softmax(len(item_features)):
-            counts = np.bincount(likes[1], minlength=len(item_features))
-        trained = BaseRetrieval(model, item_features, counts, config.temperature)
-        trained.compile(optimizer=adam(config.learning_rate, config.weight_decay))
+                              eval_files, rows.likes, rows.item_features, dataset_factory)
+    trained = trainable_base(model, config, rows)
     train = replayed_batches(rows, train_files, config.batch_size, config.seed, MODEL_INPUTS)
     # the recall first: the callbacks after it (TensorBoard) see it in the epoch's logs
     trained.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=[recall, *callbacks])
