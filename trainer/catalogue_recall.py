@@ -70,9 +70,10 @@ class CatalogueRecall(keras.callbacks.Callback):
         for start in range(0, len(self.targets), CHUNK):
             batch = {n: tf.constant(v[start:start + CHUNK]) for n, v in self.user_features.items()}
             scores = self.user_fn(batch).numpy() @ catalogue.T
-            scores[self.likes[batch[F.USER_INDEX].numpy()].toarray()] = -np.inf
-            k = min(self.k, self.n_items)
-            top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+            liked_rows, liked_items = self.likes[batch[F.USER_INDEX].numpy()].nonzero()
+            scores[liked_rows, liked_items] = -np.inf  # the training likes: only their cells, not a dense mask
+            # TF's top_k: multi-threaded over rows, where np.argpartition over a [CHUNK, catalogue] matrix is not
+            top = tf.math.top_k(scores, min(self.k, self.n_items)).indices.numpy()
             users = [str(n) for n in range(len(top))]
             hits.append(recall_hits(dict(zip(users, top.tolist())), zip(users, self.targets[start:start + CHUNK].tolist())))
         hits = np.concatenate(hits) if hits else np.zeros(0)
