@@ -106,13 +106,17 @@ def main(argv=None) -> int:
     print("[throughput] reading the training rows (the BaseTrainer's, then the PromoTrainer's)", flush=True)
     base_rows = read_training_rows(tf_transform_output, train_files, base_config.objective == "pointwise")
     all_rows = read_training_rows(tf_transform_output, train_files, True, with_item_tables=True)
+    # one dataset for both bases (replayed_batches holds the rows as constants: each call would hold a copy), made
+    # under the seed the BaseTrainer sets first, as its batches are
+    make_reproducible(base_config.seed)
+    base_batches = replayed_batches(base_rows, train_files, base_config.batch_size, base_config.seed, MODEL_INPUTS)
     stages = {}
     for stage in (BASE, KERAS_ADAM):
         make_reproducible(base_config.seed)  # as the BaseTrainer does: both bases start from the same weights
         trained = trainable_base(build_two_tower(sizes, base_config.tower_config()), base_config, base_rows)
         if stage == KERAS_ADAM:
             trained.compile(optimizer=tf.keras.optimizers.Adam(base_config.learning_rate))
-        stages[stage] = trained, replayed_batches(base_rows, train_files, base_config.batch_size, base_config.seed, MODEL_INPUTS)
+        stages[stage] = trained, base_batches
     make_reproducible(promo_config.seed)
     model = prompt_model(load_base_model(base_dir), tf_transform_output, promo_config, all_rows)
     stages[PROMPT] = model, replayed_batches(all_rows, train_files, promo_config.batch_size, promo_config.seed,
