@@ -178,9 +178,12 @@ def build_ranking_examples(
     """The ranking eval set: EXAMPLE_COLUMNS plus QUERY_ID and QUERY_IS_COLD, one query per eval positive (at most
     ``max_queries`` of them: a uniform sample, seeded, kept in split order, when there are more).
 
-    A query is the positive (label 1, its logged cr and ir) followed by ``n_negatives`` items the user never
-    touched in any split (label 0), drawn uniformly from the catalogue: the cases of evaluation.protocol's
-    ``sampled`` view of the eval split for ``seed``, which benchmarks.quality --split eval ranks too. Every row
+    A query is the positive (label 1, its logged cr and ir) and ``n_negatives`` items the user never touched in
+    any split (label 0), drawn uniformly from the catalogue: the cases of evaluation.protocol's ``sampled`` view
+    of the eval split for ``seed``, which benchmarks.quality --split eval ranks too. The negatives keep their drawn
+    order and the positive goes to a uniformly drawn place among them (seeded; drawn for every eval positive before
+    the cap, so a kept query is the same with or without it): a ranker that ties candidates (TFMA keeps a tie's
+    list order) gains nothing from it, as it would if the positive always came first. Every row
     of a query shares its timestamp (so its history) and the cold flag of its positive (data.splits.cold_items,
     the rule Transform's is_cold follows). Query ids number the queries 0, 1, ... in the split's order.
     """
@@ -190,17 +193,17 @@ def build_ranking_examples(
     if not cases:
         raise ValueError("no eval positives to rank: every user has fewer than three positives (data.splits)")
     positives = split_frame[(split_frame["split"] == EVAL) & (split_frame["label"] == 1)]
+    place = np.random.default_rng([seed, len(cases), 1]).integers(0, [1 + len(case.negatives) for case in cases])
     if max_queries is not None and len(cases) > max_queries:  # the Evaluator's cost grows with the queries
         keep = np.sort(np.random.default_rng([seed, len(cases)]).choice(len(cases), max_queries, replace=False))
-        cases, positives = [cases[k] for k in keep], positives.iloc[keep]
+        cases, positives, place = [cases[k] for k in keep], positives.iloc[keep], place[keep]
     sizes = np.array([1 + len(case.negatives) for case in cases], dtype=np.int64)
     query = np.repeat(np.arange(len(cases)), sizes)
-    first = np.r_[0, np.cumsum(sizes)[:-1]]  # each query's positive row
     is_positive = np.zeros(len(query), bool)
-    is_positive[first] = True
+    is_positive[np.r_[0, np.cumsum(sizes)[:-1]] + place] = True  # each query's positive row
     rows = pd.DataFrame({
         "user_id": positives["user_id"].to_numpy()[query],
-        "item_id": np.concatenate([[case.item_id, *case.negatives] for case in cases]),
+        "item_id": np.concatenate([[*case.negatives[:k], case.item_id, *case.negatives[k:]] for case, k in zip(cases, place)]),
         "timestamp": positives["timestamp"].to_numpy()[query],
         "label": is_positive.astype(np.int64),
         "cr": np.where(is_positive, positives["cr"].to_numpy()[query], 0.0),

@@ -131,7 +131,7 @@ def test_ranking_set_has_one_query_per_eval_positive_with_negatives_the_user_nev
     assert list(rows[QUERY_ID].drop_duplicates()) == [0, 1, 2] and (rows.groupby(QUERY_ID).size() == 5).all()
     positives = rows[rows["label"] == 1]
     assert list(positives[QUERY_ID]) == [0, 1, 2] and list(positives["item_id"]) == ["d", "b", "i"]
-    assert list(positives.index) == [0, 5, 10]  # each query starts with its positive
+    assert list(positives.index % 5) == [4, 0, 2]  # each query's positive at its seeded place among the 5
     touched = {"u": set("abcde"), "v": set("abfg"), "w": set("abij")}
     for query, group in rows.groupby(QUERY_ID):
         user = group["user_id"].iloc[0]
@@ -153,7 +153,9 @@ def test_ranking_set_is_evaluation_protocols_sampled_view_of_the_eval_split_and_
     split_frame = leave_one_out(log.interactions)
     rows = build_ranking_examples(log, split_frame, n_negatives=4, seed=3)
     cases = build_cases(split_frame, pd.Index(list("abcdefghijkl")), pd.Index(list("cdefghijkl")), "sampled", 4, 3, "eval")
-    assert [list(group["item_id"]) for _, group in rows.groupby(QUERY_ID)] == [[c.item_id, *c.negatives] for c in cases]
+    lists = [list(group["item_id"]) for _, group in rows.groupby(QUERY_ID)]
+    places = [items.index(c.item_id) for items, c in zip(lists, cases)]
+    assert lists == [[*c.negatives[:k], c.item_id, *c.negatives[k:]] for c, k in zip(cases, places)]  # drawn order
     pd.testing.assert_frame_equal(rows, build_ranking_examples(log, split_frame, n_negatives=4, seed=3))
     others = [build_ranking_examples(log, split_frame, n_negatives=4, seed=seed) for seed in (4, 5, 6)]
     assert any(not other["item_id"].equals(rows["item_id"]) for other in others)
@@ -166,6 +168,19 @@ def test_ranking_set_shares_each_querys_history_as_per_row_histories_would_give(
     assert rows[QUERY_ID].nunique() == (split_frame["split"] == "eval").sum() > 50
     assert (rows["history"] == histories(rows, train_positives, 20)).all() and (rows["history"] != "").mean() > 0.9
     assert 0 < rows.groupby(QUERY_ID)[QUERY_IS_COLD].first().mean() < 1
+
+
+def test_ranking_set_puts_each_positive_at_a_uniformly_drawn_place_so_a_tied_ranking_scores_at_random(synthetic_examples):
+    """A model that scores every candidate alike, ranked as TFMA ranks ties (list order), must score like chance:
+    the positive's place is uniform over the 21 places, not first."""
+    log, split_frame, _ = synthetic_examples
+    rows = build_ranking_examples(log, split_frame, n_negatives=20, seed=0)
+    place = rows.groupby(QUERY_ID)["label"].apply(lambda labels: int(np.argmax(labels.to_numpy())))
+    counts = np.bincount(place, minlength=21)
+    assert len(place) > 50 and counts.size == 21
+    expected = len(place) / 21
+    assert ((counts - expected) ** 2 / expected).sum() < 45.3  # chi-square, 20 degrees of freedom: p > 0.001
+    assert (place < 10).mean() == pytest.approx(10 / 21, abs=0.15)  # what a tied ranking's HR@10 reads: chance
 
 
 def test_ranking_set_keeps_a_seeded_sample_of_whole_queries_when_capped(synthetic_examples):

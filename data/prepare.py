@@ -51,8 +51,9 @@ from transforms.features import HISTORY_LENGTH  # no TensorFlow import: names an
 
 # Bump when the files written here change, so cached preparations are redone.
 # 3: duplicates merged; 4: train rows in a seeded random order; 5: several TFRecord files per split;
-# 6: the eval_ranking split; 7: eval_ranking as one listwise example per query.
-FORMAT_VERSION = 7
+# 6: the eval_ranking split; 7: eval_ranking as one listwise example per query; 8: eval_ranking's positive at a
+# seeded place among its query's candidates (was first).
+FORMAT_VERSION = 8
 MANIFEST = "manifest.json"
 # Temporary folders beside --out: <prefix><name>.new-* (being written), <prefix><name>.old-* (being replaced).
 LEFTOVER_PREFIX = ".prepare-"

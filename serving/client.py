@@ -36,7 +36,7 @@ SIGNATURE_OUTPUT = {
     "recommend": ("item_ids", "scores"),  # several outputs: parse_reply gives a dict of them per row
     "recommend_cold_first": ("item_ids", "scores"),
     "serving_tf_example": "score",
-    "rank_tf_example": "score",  # one list per row: the row's candidates' scores
+    "rank_tf_example": "score",  # one list per row: the row's candidates' percentile ranks (the reply's logit: by hand)
     "transform_features": None,  # every transformed feature: parse_reply gives a dict of them per row
 }
 EXAMPLE_SIGNATURES = ("serving_tf_example", "rank_tf_example", "transform_features")  # input: serialized tf.Examples

@@ -106,7 +106,9 @@ def test_a_ranking_body_carries_each_row_as_one_listwise_example():
     features = tf.train.Example.FromString(base64.b64decode(body["instances"][0]["examples"]["b64"])).features.feature
     assert set(features) == {"user_id", "history", "item_id", "item_features"}  # no empty bag, no label or query columns
     assert features["item_id"].bytes_list.value == [b"242", b"7"] and features["item_features"].bytes_list.value == [b"g=1", b""]
-    assert client.parse_reply({"predictions": [[0.25, 0.5]]}, "rank_tf_example") == [[0.25, 0.5]]
+    # Two outputs (logit, score): a dict per row in row format, a dict of columns in columnar format; the scores read.
+    assert client.parse_reply({"predictions": [{"logit": [-1.0, 2.0], "score": [0.25, 0.75]}]}, "rank_tf_example") == [[0.25, 0.75]]
+    assert client.parse_reply({"outputs": {"logit": [[-1.0, 2.0]], "score": [[0.25, 0.75]]}}, "rank_tf_example") == [[0.25, 0.75]]
 
 
 @pytest.mark.parametrize("candidates, error", [

@@ -4,9 +4,13 @@
   history; one string per row, '' when a bag is empty) -> ``score``, the predicted probability.
 - ``serving_tf_example``: serialized tf.Example rows -> ``score``.
 - ``rank_tf_example``: serialized *listwise* tf.Examples, each a user (user_id, user_features, history: one value
-  each) and its candidates (item_id, item_features: one value per candidate, data/tfrecords.py) -> ``score``
-  [B, candidates]: serving_tf_example's score of each (user, candidate) pair, 0 for a PAD_ITEM candidate and for the
-  places after a shorter example's last candidate. What TFX's Evaluator ranks (one example per query).
+  each) and its candidates (item_id, item_features: one value per candidate, data/tfrecords.py) -> ``logit``
+  [B, candidates], the model's logit of each (user, candidate) pair (serving_tf_example's score is its sigmoid),
+  and ``score`` [B, candidates], each candidate's percentile rank among its example's candidates
+  (:func:`percentile_ranks`: in (0, 1], ordered as the logits). A PAD_ITEM candidate, and each place after a
+  shorter example's last candidate, is no candidate: score 0, logit float32's lowest. What TFX's Evaluator ranks
+  (one example per query): the percentile rank, because a float32 probability rounds to exactly 1.0 once the
+  logit passes ~17 (at 100K items most candidates do: ties everywhere) and TFMA's AUC buckets scores in [0, 1].
 - ``transform_features``: serialized tf.Example rows -> the transformed features (e.g. ``is_cold``, which the
   Transform graph computes).
 - ``user_embeddings`` (user_id, user_features, history) and ``item_embeddings`` (item_id, item_features) ->
@@ -42,6 +46,7 @@ from transforms import features as F
 from transforms.preprocessing import dense_strings
 
 SCORE = "score"
+LOGIT = "logit"
 EMBEDDING = "embedding"
 
 
@@ -150,6 +155,28 @@ def _candidate_rows(parsed) -> Dict[str, tf.Tensor]:
         return rows | {F.ITEM_ID: tf.identity(items.flat_values), F.ITEM_FEATURES: features.flat_values}
 
 
+def percentile_ranks(logits: tf.Tensor, candidate: tf.Tensor) -> tf.Tensor:
+    """[B, C] percentile rank of each candidate among its row's candidates (``candidate`` [B, C] bool; the other
+    places score 0): with n_b the row's candidates, L_bi those whose logit is below candidate i's and E_bi those
+    whose logit equals it (i included),
+
+        score_bi = (L_bi + E_bi / 2) / n_b,
+
+    the mid-rank percentile: the top candidate of n untied ones scores 1 - 1/(2n), the last 1/(2n); tied logits tie.
+    So scores order each row as its logits do, lie in (0, 1) whatever the logits' scale, and a row's positive
+    scores its AUC against the row's negatives, scaled: (n - 1) / n * AUC + 1 / (2n). Sorting is O(C log C) per
+    row (a pairwise comparison would be O(C^2) for a long candidate list). Real logits are finite."""
+    lowest = tf.fill(tf.shape(logits), -np.inf)
+    keyed = tf.where(candidate, logits, lowest)  # non-candidates sort first, below every finite logit
+    ordered = tf.sort(keyed, axis=1)
+    non_candidates = tf.reduce_sum(tf.cast(~candidate, tf.int32), axis=1, keepdims=True)
+    below = tf.searchsorted(ordered, keyed, side="left") - non_candidates
+    equal = tf.searchsorted(ordered, keyed, side="right") - tf.searchsorted(ordered, keyed, side="left")
+    n = tf.reduce_sum(tf.cast(candidate, tf.int32), axis=1, keepdims=True)
+    score = (tf.cast(below, tf.float32) + tf.cast(equal, tf.float32) / 2) / tf.cast(tf.maximum(n, 1), tf.float32)
+    return tf.where(candidate, score, 0.0)
+
+
 def _model_features(model: keras.Model, transformed, raw_item_id, names):
     """The transformed features ``names`` a model is called with, plus ITEM_ROW for the prompt-stage model."""
     features = {n: transformed[n] for n in names}
@@ -167,10 +194,12 @@ def serving_signatures(
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = _serving_raw_spec(tf_transform_output)
 
-    def score(raw):
+    def logit(raw):
         transformed = model.tft_layer(raw)
-        features = _model_features(model, transformed, raw[F.ITEM_ID], MODEL_INPUTS)
-        return {SCORE: tf.sigmoid(tf.reshape(model(features), [-1]))}
+        return tf.reshape(model(_model_features(model, transformed, raw[F.ITEM_ID], MODEL_INPUTS)), [-1])
+
+    def score(raw):
+        return {SCORE: tf.sigmoid(logit(raw))}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in F.RAW_STRING_FEATURES])
     def serve_raw(user_id, item_id, user_features, item_features, history):
@@ -185,8 +214,10 @@ def serving_signatures(
     def rank_tf_examples(serialized):
         parsed = _parse_examples(serialized, _ranking_spec())
         rows = _candidate_rows(parsed)
-        scores = tf.where(tf.equal(rows[F.ITEM_ID], F.PAD_ITEM), 0.0, score(_raw_from_strings(rows, raw_spec))[SCORE])
-        return {SCORE: tf.RaggedTensor.from_row_lengths(scores, parsed[F.ITEM_ID].row_lengths()).to_tensor(0.0)}
+        lengths = parsed[F.ITEM_ID].row_lengths()
+        candidate = tf.RaggedTensor.from_row_lengths(tf.not_equal(rows[F.ITEM_ID], F.PAD_ITEM), lengths).to_tensor(False)
+        logits = tf.RaggedTensor.from_row_lengths(logit(_raw_from_strings(rows, raw_spec)), lengths).to_tensor(0.0)
+        return {SCORE: percentile_ranks(logits, candidate), LOGIT: tf.where(candidate, logits, tf.float32.min)}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def transform_features(serialized):

@@ -118,18 +118,37 @@ def _ranking_example(user: int, items, item_features) -> bytes:
                                        "query_id": user, "query_is_cold": 0})
 
 
-def test_rank_tf_example_scores_each_candidate_as_serving_default_scores_the_pair_and_pads_score_0(signatures):
+def test_rank_tf_example_gives_each_candidates_logit_and_its_percentile_rank_and_no_score_to_pads(signatures):
     candidates = {"item_id": ["a", "b", "zz"], "item_features": ["", "genre=x", "genre=y"]}
     pairs = {name: [ROWS[name][user] for user in (0, 0, 0, 1, 1)] for name in F.USER_RAW_FEATURES}
     pairs |= {name: candidates[name] + candidates[name][:2] for name in F.ITEM_RAW_FEATURES}
-    expected = _call(signatures["serving_default"], pairs)["score"].numpy()
+    probability = _call(signatures["serving_default"], pairs)["score"].numpy().astype(np.float64)
+    expected = np.log(probability / (1 - probability))  # serving_default's score is the logit's sigmoid
+    assert len(set(expected[:3])) == 3 and expected[3] != expected[4]
     examples = [_ranking_example(0, candidates["item_id"], candidates["item_features"]),
                 _ranking_example(1, ["a", "b", F.PAD_ITEM], ["", "genre=x", ""]),  # a padded query
-                _ranking_example(1, ["a", "b"], ["", "genre=x"])]  # a shorter one: its missing place scores 0 too
-    got = signatures["rank_tf_example"](tf.constant(examples))["score"].numpy()
-    assert got.shape == (3, 3) and (expected > 0).all()
-    np.testing.assert_allclose(got[0], expected[:3], rtol=1e-6)
-    np.testing.assert_allclose(got[1:], [[*expected[3:], 0.0]] * 2, rtol=1e-6)
+                _ranking_example(1, ["a", "b"], ["", "genre=x"])]  # a shorter one: its missing place is no candidate
+    got = signatures["rank_tf_example"](tf.constant(examples))
+    logits, scores = got["logit"].numpy(), got["score"].numpy()
+    assert logits.shape == scores.shape == (3, 3)
+    np.testing.assert_allclose(logits[0], expected[:3], atol=1e-4)
+    np.testing.assert_allclose(logits[1:, :2], [expected[3:]] * 2, atol=1e-4)
+    assert (logits[1:, 2] == np.finfo(np.float32).min).all() and (scores[1:, 2] == 0).all()
+    # Percentile ranks (L + E/2) / n: 3 candidates score 1/6, 3/6, 5/6 by their logits; 2 score 1/4, 3/4.
+    np.testing.assert_allclose(scores[0], (np.argsort(np.argsort(expected[:3])) + 0.5) / 3, rtol=1e-6)
+    np.testing.assert_allclose(scores[1:, :2], [(np.argsort(np.argsort(expected[3:])) + 0.5) / 2] * 2, rtol=1e-6)
+
+
+def test_percentile_ranks_order_rows_as_their_logits_whatever_their_scale_and_tie_equal_logits():
+    from trainer.export import percentile_ranks
+
+    logits = tf.constant([[30.0, 31.0, 29.0, 0.0],  # saturated logits: their sigmoids would all be 1.0 in float32
+                          [2.0, 2.0, 1.0, 2.0],  # three tied: (1 + 3/2) / 4 each, the lowest (0 + 1/2) / 4
+                          [-5.0, 7.0, 0.0, 0.0]])  # two candidates, then two non-candidates
+    candidate = tf.constant([[True, True, True, False], [True] * 4, [True, True, False, False]])
+    got = percentile_ranks(logits, candidate).numpy()
+    np.testing.assert_allclose(got, [[3 / 6, 5 / 6, 1 / 6, 0.0], [5 / 8, 5 / 8, 1 / 8, 5 / 8], [1 / 4, 3 / 4, 0.0, 0.0]])
+    assert (tf.sigmoid(logits[0, :3]).numpy() == 1.0).all()
 
 
 def test_rank_tf_example_refuses_examples_whose_candidate_lists_differ_in_length_naming_them(signatures):

@@ -12,7 +12,7 @@ HISTORY = "history"
 RAW_STRING_FEATURES = (USER_ID, ITEM_ID, USER_FEATURES, ITEM_FEATURES, HISTORY)
 USER_RAW_FEATURES = (USER_ID, USER_FEATURES, HISTORY)  # what the user_embeddings signature takes
 ITEM_RAW_FEATURES = (ITEM_ID, ITEM_FEATURES)  # what the item_embeddings signature takes
-# A listwise example's empty candidate place (data/tfrecords.py: ranking_queries); rank_tf_example scores it 0.
+# A listwise example's empty candidate place (data/tfrecords.py: ranking_queries); rank_tf_example scores it 0, no candidate.
 PAD_ITEM = ""
 
 # Transformed features.
