@@ -23,6 +23,7 @@ import sys
 
 import promo_env  # noqa: F401  (must precede TensorFlow)
 from data.datasets import CONFIGS, LOADERS
+from data.prepare import at_least
 from pipeline import configs
 from trainer.variants import DEFAULT_VARIANT, VARIANTS
 
@@ -43,6 +44,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="Transform keeps up to 100 history items and the base's user tower reads them all (prepare "
                              "the examples with `python -m data.prepare --history-length 100`; local_runner.py "
                              "--whole-history does both)")
+    parser.add_argument("--base-patience", type=at_least(0), default=0, metavar="N",
+                        help="stop the base after N epochs without a higher whole-catalogue recall@10 on eval, keeping its best "
+                             "epoch's weights (default 0: off, every epoch; docs/model.md)")
     parser.add_argument("--dataflow", action="store_true", help="run Beam components on Dataflow")
     parser.add_argument("--temp-location", default=None, help="Dataflow temp location (gs://...); required with --dataflow")
     parser.add_argument("--max-workers", type=int, default=4, help="Dataflow autoscaling limit")
@@ -96,7 +100,7 @@ def main(argv=None) -> int:
         serving_model_dir=args.serving_model_dir,
         **configs.custom_configs(
             cold_threshold=dataset.cold_threshold, alpha=dataset.alpha, beta=dataset.beta, seed=args.seed,
-            epochs=args.epochs, variant=args.variant, whole_history=args.whole_history,
+            epochs=args.epochs, variant=args.variant, whole_history=args.whole_history, base_patience=args.base_patience,
         ),
         beam_pipeline_args=beam_args(args),
         schema_path=args.schema_path,  # read in the container: not this checkout's path

@@ -64,6 +64,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--whole-history", action="store_true",
                         help="examples carry up to 100 earlier likes and the base's user tower reads them all beside the "
                              "last 20 (off by default: no gain on ML-100K's eval split; docs/model.md)")
+    parser.add_argument("--base-patience", type=at_least(0), default=0, metavar="N",
+                        help="stop the base after N epochs without a higher whole-catalogue recall@10 on eval, keeping its best "
+                             "epoch's weights (default 0: off, every epoch; docs/model.md)")
     parser.add_argument(
         "--beam-workers", type=at_least(0), default=1,
         help="Beam DirectRunner worker processes (0 = one per core)",
@@ -175,7 +178,7 @@ def run_locked(args: argparse.Namespace, progress: ComponentProgress, root: str,
         serving_model_dir=serving_root,
         **configs.custom_configs(
             cold_threshold=summary["cold_threshold"], alpha=summary["alpha"], beta=summary["beta"], seed=args.seed,
-            epochs=epochs, variant=args.variant, whole_history=args.whole_history,
+            epochs=epochs, variant=args.variant, whole_history=args.whole_history, base_patience=args.base_patience,
         ),
         beam_pipeline_args=configs.local_beam_args(args.beam_workers, "INFO" if args.verbose else "WARNING"),
         metadata_connection_config=artifacts.pipeline_connection(root, pipeline_name, args.metadata_config),

@@ -17,7 +17,7 @@ PROMO_RUN_FN = "trainer.promo_task.run_fn"  # the prompt stage on the frozen bas
 
 def custom_configs(
     *, cold_threshold: int, alpha: float, beta: float, seed: int, epochs: Optional[int], variant: str,
-    whole_history: bool = False,
+    whole_history: bool = False, base_patience: int = 0,
 ) -> Dict[str, Dict[str, Any]]:
     """The three components' ``custom_config`` dicts, keyed by :func:`pipeline.pipeline.create_pipeline`'s
     parameters (``create_pipeline(..., **custom_configs(...))``); every runner builds them here.
@@ -27,16 +27,19 @@ def custom_configs(
     default, TrainingConfig's 10 for the base and PromoConfig's 3 for the prompt stage); ``variant``: what the
     prompt-stage Trainer produces (trainer/variants.py); ``whole_history``: Transform keeps up to MAX_HISTORY
     history items and the base's user tower reads them all (TrainingConfig.history_bag; the examples must carry
-    them: data.prepare's --history-length 100). create_pipeline adds each component's code hash.
+    them: data.prepare's --history-length 100); ``base_patience``: the base stops after that many epochs without a
+    higher val_catalogue_recall@10 and keeps its best epoch's weights (TrainingConfig.patience; 0, the default: off).
+    create_pipeline adds each component's code hash.
     """
     seed = int(seed)
     epoch_setting = {} if epochs is None else {"epochs": int(epochs)}
     transform_whole, base_whole = ({"whole_history": True}, {"history_bag": True}) if whole_history else ({}, {})
+    base_stopping = {"patience": int(base_patience)} if base_patience else {}
     return {
         # transforms.preprocessing.preprocessing_fn
         "transform_config": {"cold_threshold": int(cold_threshold), "alpha": alpha, "beta": beta, "seed": seed, **transform_whole},
         # trainer.task.TrainingConfig
-        "training_config": {**epoch_setting, "seed": seed, **base_whole},
+        "training_config": {**epoch_setting, "seed": seed, **base_whole, **base_stopping},
         # trainer.promo_model.PromoConfig
         "promo_config": {"variant": variant, **epoch_setting, "seed": seed},
     }

@@ -39,11 +39,16 @@ class TrainingConfig(TowerConfig):
     # Adam's decoupled weight decay (Keras' weight_decay: every step, each weight -= weight * lr * weight_decay);
     # 0: none. Tried on eval, not adopted (benchmarks/results/tune-ml-100k-eval-base.md).
     weight_decay: float = 0.0
+    # Epochs without a higher val_catalogue_recall@10 after which training stops, keeping the weights of the epoch
+    # that scored highest (best_epoch_stopping); 0: off, every epoch, the last epoch's weights.
+    patience: int = 0
     seed: int = 0
 
     def __post_init__(self):
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        if self.patience < 0:
+            raise ValueError(f"patience must be 0 (off) or a number of epochs, got {self.patience}")
 
     @classmethod
     def from_custom_config(cls, custom_config: Dict[str, Any]) -> "TrainingConfig":
@@ -61,6 +66,21 @@ def training_logs(fn_args: tfx.components.FnArgs) -> tf.keras.callbacks.TensorBo
     """The Trainer's TensorBoard logs (losses and metrics per epoch), in its ``model_run`` output, where TFX and
     `tensorboard --logdir` look for them."""
     return tf.keras.callbacks.TensorBoard(fn_args.model_run_dir, update_freq="epoch", profile_batch=0)
+
+
+def best_epoch_stopping(patience: int) -> List[tf.keras.callbacks.Callback]:
+    """Keras' EarlyStopping on the epoch-end whole-catalogue recall (trainer/catalogue_recall.py, which must come
+    before it in the fit's callbacks): training stops once ``patience`` epochs have passed without a higher
+    val_catalogue_recall@10, and the model ends with the weights of the epoch that scored highest,
+
+        e* = argmax_e val_catalogue_recall@10(e),   weights = weights after epoch e*   (first e* of ties),
+
+    so the exported model is the one that recommends best on eval; none when ``patience`` is 0 (every epoch, the
+    last epoch's weights)."""
+    if not patience:
+        return []
+    return [tf.keras.callbacks.EarlyStopping(monitor="val_catalogue_recall@10", mode="max", patience=patience,
+                                             restore_best_weights=True, verbose=1)]
 
 
 def trainable_base(model: tf.keras.Model, config: TrainingConfig, rows: TrainingRows) -> tf.keras.Model:
@@ -83,8 +103,8 @@ def train_base_model(
 ) -> tf.keras.Model:
     """Trains the two-tower base on ``train_files`` with ``config.objective``, validating on ``eval_files`` after each
     epoch (with the Keras ``callbacks``: the same objective on both, and the whole-catalogue recall@10 of
-    trainer/catalogue_recall.py on eval), reading both through ``dataset_factory``
-    (trainer/inputs.py); ``rows``: the training rows in memory when the caller has them (trainer/memory_input.py:
+    trainer/catalogue_recall.py on eval; with ``config.patience``, stopping at the best epoch: :func:`best_epoch_stopping`),
+    reading both through ``dataset_factory`` (trainer/inputs.py); ``rows``: the training rows in memory when the caller has them (trainer/memory_input.py:
     the positives for the softmax objective, every row for the pointwise one), else read here. Training replays the
     batches the shuffled files give from them; their item feature table is the softmax objective's catalogue.
     Returns the two-tower model (what is exported)."""
@@ -102,8 +122,9 @@ def train_base_model(
                               eval_files, rows.likes, rows.item_features, dataset_factory)
     trained = trainable_base(model, config, rows)
     train = replayed_batches(rows, train_files, config.batch_size, config.seed, MODEL_INPUTS)
-    # the recall first: the callbacks after it (TensorBoard) see it in the epoch's logs
-    trained.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2, callbacks=[recall, *callbacks])
+    # the recall first: the callbacks after it (early stopping, TensorBoard) see it in the epoch's logs
+    trained.fit(train, epochs=config.epochs, validation_data=evaluation, verbose=2,
+                callbacks=[recall, *best_epoch_stopping(config.patience), *callbacks])
     return model
 
 
