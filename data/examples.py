@@ -193,11 +193,11 @@ def build_ranking_examples(
     if not cases:
         raise ValueError("no eval positives to rank: every user has fewer than three positives (data.splits)")
     positives = split_frame[(split_frame["split"] == EVAL) & (split_frame["label"] == 1)]
-    place = np.random.default_rng([seed, len(cases), 1]).integers(0, [1 + len(case.negatives) for case in cases])
+    sizes = np.array([1 + len(case.negatives) for case in cases], dtype=np.int64)
+    place = np.random.default_rng([seed, len(cases), 1]).integers(0, sizes)
     if max_queries is not None and len(cases) > max_queries:  # the Evaluator's cost grows with the queries
         keep = np.sort(np.random.default_rng([seed, len(cases)]).choice(len(cases), max_queries, replace=False))
-        cases, positives, place = [cases[k] for k in keep], positives.iloc[keep], place[keep]
-    sizes = np.array([1 + len(case.negatives) for case in cases], dtype=np.int64)
+        cases, positives, sizes, place = [cases[k] for k in keep], positives.iloc[keep], sizes[keep], place[keep]
     query = np.repeat(np.arange(len(cases)), sizes)
     is_positive = np.zeros(len(query), bool)
     is_positive[np.r_[0, np.cumsum(sizes)[:-1]] + place] = True  # each query's positive row

@@ -100,8 +100,8 @@ def ranking_queries(frame: pd.DataFrame) -> List[dict]:
     per query for :func:`to_ranking_example`, in query order. Every query gets as many candidates as the largest:
     a shorter one (a user who touched all but a few items) is filled with PAD_ITEM candidates of label 0, which
     ``rank_tf_example`` treats as no candidate and scores 0, below every real candidate's percentile rank
-    (trainer/export.py: percentile_ranks; docs/evaluator.md); so every example's lists have one length, as TFMA needs to compare a query's labels with the model's
-    [B, candidates] scores."""
+    (trainer/export.py: percentile_ranks; docs/evaluator.md); so every example's lists have one length, as TFMA
+    needs to compare a query's labels with the model's [B, candidates] scores."""
     groups = frame.groupby(QUERY_ID, sort=True)
     width = int(groups.size().max()) if len(frame) else 0
     queries = []

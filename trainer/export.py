@@ -170,8 +170,9 @@ def percentile_ranks(logits: tf.Tensor, candidate: tf.Tensor) -> tf.Tensor:
     keyed = tf.where(candidate, logits, lowest)  # non-candidates sort first, below every finite logit
     ordered = tf.sort(keyed, axis=1)
     non_candidates = tf.reduce_sum(tf.cast(~candidate, tf.int32), axis=1, keepdims=True)
-    below = tf.searchsorted(ordered, keyed, side="left") - non_candidates
-    equal = tf.searchsorted(ordered, keyed, side="right") - tf.searchsorted(ordered, keyed, side="left")
+    first = tf.searchsorted(ordered, keyed, side="left")  # each logit's first place among its row's, sorted
+    below = first - non_candidates
+    equal = tf.searchsorted(ordered, keyed, side="right") - first
     n = tf.reduce_sum(tf.cast(candidate, tf.int32), axis=1, keepdims=True)
     score = (tf.cast(below, tf.float32) + tf.cast(equal, tf.float32) / 2) / tf.cast(tf.maximum(n, 1), tf.float32)
     return tf.where(candidate, score, 0.0)
